@@ -1,0 +1,1 @@
+//! Hardware abstraction (LEDs, button, phone lines). Filled by the appliance issue.

@@ -1,0 +1,1 @@
+//! sip crate (placeholder)
