@@ -1,1 +1,20 @@
-//! pbx crate (placeholder)
+//! The call brain of Centralita: registrar, authentication and the B2BUA that connects extensions,
+//! as a sans-IO state machine ([`endpoint::Pbx`]). Events in (datagrams, time), commands out
+//! (datagrams, media anchor operations, CDRs).
+//!
+//! Implements: RFC 3261 §10 (registrar), §22 + RFC 8760 (digest, MD5/SHA-256), §12-§15 as a
+//! back-to-back user agent (two dialogs per call, re-INVITE/INFO/OPTIONS relayed, CANCEL and BYE
+//! from either side), RFC 3264 offer/answer with media anchored on the box.
+pub mod auth;
+pub mod call;
+pub mod cdr;
+pub mod directory;
+pub mod endpoint;
+pub mod ids;
+pub mod media;
+pub mod registrar;
+
+pub use cdr::{Cdr, Direction, Disposition};
+pub use directory::{Account, DialTarget, Directory};
+pub use endpoint::{Pbx, PbxConfig, WallClock};
+pub use media::{MediaControl, MediaPorts, Side};

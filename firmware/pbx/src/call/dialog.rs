@@ -1,0 +1,163 @@
+//! Inside established dialogs: BYE from either side, ACK, and requests relayed to the other leg
+//! (re-INVITE for hold/resume, UPDATE, INFO for DTMF, OPTIONS) with SDP re-anchored.
+use super::{ack_for_2xx, tag_of, CallContext, CallState, Calls, ClientPurpose};
+use crate::media::Side;
+use sip::builder::reason_phrase;
+use sip::message::{HeaderName, Method, Request, Response, SipHeaders};
+use sip::transaction::{Peer, ServerTxKey};
+
+impl Calls {
+    /// Finds the call and side of an in-dialog request, checking the dialog's tags.
+    fn dialog_of(&self, req: &Request) -> Option<(u64, Side)> {
+        let (id, side) = *self.by_call_id.get(req.call_id()?)?;
+        let call = self.calls.get(&id)?;
+        let from_tag = req.from_header()?.tag()?.to_string();
+        let to_tag = req.to_header()?.tag()?.to_string();
+        let leg = match side {
+            Side::A => &call.a,
+            Side::B => call.b.as_ref()?,
+        };
+        (leg.remote_tag == from_tag && tag_of(&leg.local_header) == to_tag).then_some((id, side))
+    }
+
+    /// ACK from the caller for our 2xx (or for a relayed re-INVITE's 2xx): end-to-end, nothing to
+    /// answer. The B2BUA already ACKed the callee when its 2xx arrived.
+    pub fn on_ack(&mut self, _ctx: &mut CallContext<'_>, req: &Request, _source: Peer) {
+        if let Some((id, Side::A)) = self.dialog_of(req) {
+            self.by_invite.retain(|_, v| *v != id);
+        }
+    }
+
+    /// Returns false when the request belongs to no dialog (the endpoint answers 481).
+    pub fn on_in_dialog(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        key: Option<ServerTxKey>,
+        req: Request,
+        _source: Peer,
+    ) -> bool {
+        let Some((id, side)) = self.dialog_of(&req) else {
+            return false;
+        };
+        let Some(key) = key else {
+            return true;
+        };
+        if req.method == Method::Bye {
+            let ok = Response::for_request(&req, 200, "OK", None);
+            ctx.txn.send_response(&key, ok, ctx.now);
+            let cause = match side {
+                Side::A => "caller-bye",
+                Side::B => "callee-bye",
+            };
+            self.hang_up(ctx, id, Some(side), cause);
+            return true;
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return false;
+        };
+        if call.state != CallState::Answered {
+            let resp = Response::for_request(&req, 491, reason_phrase(491), None);
+            ctx.txn.send_response(&key, resp, ctx.now);
+            return true;
+        }
+        let (Some(b), media) = (call.b.as_mut(), call.media) else {
+            return false;
+        };
+        let target = match side {
+            Side::A => b,
+            Side::B => &mut call.a,
+        };
+        let mut out = target.request(req.method.clone(), ctx.config.sip_addr, ctx.ids);
+        if !req.body.is_empty() {
+            let is_sdp = req
+                .content_type()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp"));
+            if is_sdp {
+                let Some(media) = media else {
+                    return true;
+                };
+                match call.sdp.forward_offer(&req.body, side, ctx.config.media_ip, media) {
+                    Ok(anchored) => {
+                        if let Some(addr) = anchored.remote {
+                            ctx.media.set_remote(media.id, side, addr);
+                        }
+                        out.body = anchored.body;
+                    }
+                    Err(problem) => {
+                        let status = problem.status();
+                        let resp = Response::for_request(&req, status, reason_phrase(status), None);
+                        ctx.txn.send_response(&key, resp, ctx.now);
+                        return true;
+                    }
+                }
+            } else {
+                out.body = req.body.clone();
+            }
+            if let Some(ct) = req.content_type() {
+                out.headers.push(HeaderName::ContentType, ct.to_string());
+            }
+        }
+        let peer = target.peer;
+        let k = ctx.txn.send_request(out, peer, ctx.now);
+        self.by_client.insert(
+            k,
+            (
+                id,
+                ClientPurpose::Relay {
+                    from: side,
+                    server: key,
+                    request: Box::new(req),
+                },
+            ),
+        );
+        true
+    }
+
+    pub(super) fn on_relay_response(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        id: u64,
+        from: Side,
+        server: &ServerTxKey,
+        request: &Request,
+        resp: Response,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if resp.status == 100 {
+            return;
+        }
+        let responder = from.other();
+        let cseq = resp.cseq();
+        let is_invite = cseq.as_ref().is_some_and(|c| c.method == Method::Invite);
+        if is_invite && (200..300).contains(&resp.status) {
+            let leg = match responder {
+                Side::A => Some(&call.a),
+                Side::B => call.b.as_ref(),
+            };
+            if let Some(leg) = leg {
+                ack_for_2xx(ctx, leg, cseq.as_ref().map(|c| c.seq).unwrap_or(1));
+            }
+        }
+        let mut out = Response::for_request(request, resp.status, &resp.reason, None);
+        if is_invite && (200..300).contains(&resp.status) {
+            out.headers
+                .push(HeaderName::Contact, super::contact_value(ctx.config.sip_addr));
+        }
+        if !resp.body.is_empty() {
+            if let Some(media) = call.media {
+                if let Ok(anchored) =
+                    call.sdp.forward_answer(&resp.body, responder, ctx.config.media_ip, media)
+                {
+                    if let Some(addr) = anchored.remote {
+                        ctx.media.set_remote(media.id, responder, addr);
+                    }
+                    out.headers.push(HeaderName::ContentType, "application/sdp");
+                    out.body = anchored.body;
+                }
+            }
+        }
+        ctx.txn.send_response(server, out, ctx.now);
+    }
+}

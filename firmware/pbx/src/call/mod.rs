@@ -1,0 +1,314 @@
+//! The B2BUA: each call is two dialogs (leg A towards the caller, leg B towards the callee) with media
+//! anchored on the box. This file holds the call table and its indexes; [`setup`] the initial INVITE
+//! (forking to every registered contact of the callee), [`dialog`] what happens inside dialogs.
+mod dialog;
+mod leg;
+pub mod sdp;
+mod setup;
+
+pub use leg::{contact_value, host, host_port, via_value, Leg};
+
+use crate::cdr::{Cdr, Direction, Disposition};
+use crate::directory::Directory;
+use crate::endpoint::PbxConfig;
+use crate::ids::Ids;
+use crate::media::{MediaControl, MediaPorts, Side};
+use crate::registrar::Registrar;
+use sip::message::{Message, Method, Request, Response};
+use sip::transaction::{ClientTxKey, Peer, ServerTxKey, TransactionLayer};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::Instant;
+
+/// Everything a call handler may touch, borrowed from the endpoint for one event.
+pub struct CallContext<'a> {
+    pub config: &'a PbxConfig,
+    pub txn: &'a mut TransactionLayer,
+    pub ids: &'a mut Ids,
+    pub directory: &'a dyn Directory,
+    pub registrar: &'a Registrar,
+    pub media: &'a mut dyn MediaControl,
+    pub cdrs: &'a mut VecDeque<Cdr>,
+    pub now: Instant,
+    pub unix_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallState {
+    /// INVITE forked to the callee's contacts, no answer yet.
+    Ringing,
+    Answered,
+    /// The CDR is written; the call stays only until every fork has a final response.
+    Ended,
+}
+
+/// One outgoing INVITE to one registered contact of the callee.
+#[derive(Debug, Clone)]
+struct Fork {
+    tx: ClientTxKey,
+    invite: Request,
+    peer: Peer,
+    provisional_seen: bool,
+    /// CANCEL wanted but no provisional yet (§9.1: wait for one before cancelling).
+    cancel_pending: bool,
+    done: bool,
+}
+
+/// What a client transaction of ours was for.
+#[derive(Debug, Clone)]
+enum ClientPurpose {
+    Fork(usize),
+    /// A request relayed from `from` (its server transaction) to the other leg.
+    Relay {
+        from: Side,
+        server: ServerTxKey,
+        request: Box<Request>,
+    },
+    /// BYE, CANCEL: nobody waits for the answer.
+    Fire,
+}
+
+struct Call {
+    tenant_id: u32,
+    source: String,
+    destination: String,
+    state: CallState,
+    a: Leg,
+    /// The caller's INVITE while its final response is not sent yet.
+    a_invite: Option<(ServerTxKey, Request)>,
+    forks: Vec<Fork>,
+    b: Option<Leg>,
+    /// The B dialog's Call-ID, From header (with our tag), shared by every fork.
+    b_call_id: String,
+    b_local_header: String,
+    media: Option<MediaPorts>,
+    sdp: sdp::CallSdp,
+    start_ms: i64,
+    answer_ms: Option<i64>,
+    ring_deadline: Option<Instant>,
+    /// Best failure seen from the forks (486 wins over 480 etc).
+    best_failure: Option<u16>,
+}
+
+#[derive(Default)]
+pub struct Calls {
+    calls: HashMap<u64, Call>,
+    next_id: u64,
+    by_invite: HashMap<ServerTxKey, u64>,
+    by_call_id: HashMap<String, (u64, Side)>,
+    by_client: HashMap<ClientTxKey, (u64, ClientPurpose)>,
+    deadlines: BTreeSet<(Instant, u64)>,
+}
+
+impl Calls {
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.iter().next().map(|(t, _)| *t)
+    }
+
+    /// Ring timeouts: the callee did not answer in time.
+    pub fn handle_timeout(&mut self, ctx: &mut CallContext<'_>) {
+        while let Some(&(at, id)) = self.deadlines.iter().next() {
+            if at > ctx.now {
+                break;
+            }
+            self.deadlines.remove(&(at, id));
+            let ringing = self
+                .calls
+                .get(&id)
+                .is_some_and(|c| c.state == CallState::Ringing);
+            if ringing {
+                self.fail_ringing(ctx, id, 480, Disposition::NoAnswer, "no-answer");
+            }
+        }
+    }
+
+    /// A 2xx for an INVITE of ours that no transaction claims any more: the callee did not get our
+    /// ACK, or a fork answered after we gave up. ACK it and, if it is not the live dialog, hang it up.
+    pub fn on_stray_response(&mut self, ctx: &mut CallContext<'_>, response: Response, source: Peer) {
+        setup::on_stray_2xx(self, ctx, response, source);
+    }
+
+    pub fn on_ack_timeout(&mut self, ctx: &mut CallContext<'_>, key: &ServerTxKey) {
+        // The caller never ACKed our 2xx: §13.3.1.4 says end the session.
+        if let Some(&id) = self.by_invite.get(key) {
+            self.hang_up(ctx, id, None, "ack-timeout");
+        }
+    }
+
+    fn insert(&mut self, call: Call) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.by_call_id
+            .insert(call.a.call_id.clone(), (id, Side::A));
+        self.by_call_id
+            .insert(call.b_call_id.clone(), (id, Side::B));
+        if let Some((key, _)) = &call.a_invite {
+            self.by_invite.insert(key.clone(), id);
+        }
+        if let Some(at) = call.ring_deadline {
+            self.deadlines.insert((at, id));
+        }
+        self.calls.insert(id, call);
+        id
+    }
+
+    /// Ends a ringing call with `status` to the caller, CANCELling forks still ringing.
+    fn fail_ringing(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        id: u64,
+        status: u16,
+        disposition: Disposition,
+        cause: &str,
+    ) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            if let Some((key, invite)) = call.a_invite.take() {
+                let resp = Response::for_request(
+                    &invite,
+                    status,
+                    sip::builder::reason_phrase(status),
+                    Some(&tag_of(&call.a.local_header)),
+                );
+                ctx.txn.send_response(&key, resp, ctx.now);
+            }
+        }
+        self.cancel_forks(ctx, id);
+        self.finish(ctx, id, disposition, cause);
+    }
+
+    fn cancel_forks(&mut self, ctx: &mut CallContext<'_>, id: u64) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        for fork in call.forks.iter_mut().filter(|f| !f.done) {
+            if fork.provisional_seen {
+                fork.cancel_pending = false;
+                let key = ctx.txn.send_request(cancel_for(&fork.invite), fork.peer, ctx.now);
+                self.by_client.insert(key, (id, ClientPurpose::Fire));
+            } else {
+                fork.cancel_pending = true;
+            }
+        }
+    }
+
+    /// Sends BYE to every established leg except `except`, and finishes the call.
+    fn hang_up(&mut self, ctx: &mut CallContext<'_>, id: u64, except: Option<Side>, cause: &str) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let mut byes = Vec::new();
+        if except != Some(Side::A) && call.a_invite.is_none() {
+            byes.push((call.a.request(Method::Bye, ctx.config.sip_addr, ctx.ids), call.a.peer));
+        }
+        if except != Some(Side::B) {
+            if let Some(b) = call.b.as_mut() {
+                byes.push((b.request(Method::Bye, ctx.config.sip_addr, ctx.ids), b.peer));
+            }
+        }
+        for (bye, peer) in byes {
+            let key = ctx.txn.send_request(bye, peer, ctx.now);
+            self.by_client.insert(key, (id, ClientPurpose::Fire));
+        }
+        let disposition = if call.answer_ms.is_some() {
+            Disposition::Answered
+        } else {
+            Disposition::NoAnswer
+        };
+        self.finish(ctx, id, disposition, cause);
+    }
+
+    /// Writes the CDR, frees the media and forgets the call once no fork can still answer.
+    fn finish(&mut self, ctx: &mut CallContext<'_>, id: u64, disposition: Disposition, cause: &str) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.state != CallState::Ended {
+            call.state = CallState::Ended;
+            if let Some(m) = call.media.take() {
+                ctx.media.close(m.id);
+            }
+            let billable_secs = call
+                .answer_ms
+                .map(|a| u32::try_from((ctx.unix_ms - a).max(0) / 1000).unwrap_or(u32::MAX))
+                .unwrap_or(0);
+            ctx.cdrs.push_back(Cdr {
+                tenant_id: call.tenant_id,
+                call_id: call.a.call_id.clone(),
+                start_ms: call.start_ms,
+                answer_ms: call.answer_ms,
+                end_ms: ctx.unix_ms,
+                billable_secs,
+                direction: Direction::Internal,
+                source: call.source.clone(),
+                destination: call.destination.clone(),
+                disposition,
+                hangup_cause: cause.to_string(),
+            });
+            if let Some(at) = call.ring_deadline.take() {
+                self.deadlines.remove(&(at, id));
+            }
+        }
+        self.forget_if_settled(id);
+    }
+
+    fn forget_if_settled(&mut self, id: u64) {
+        let settled = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.state == CallState::Ended && c.forks.iter().all(|f| f.done));
+        if !settled {
+            return;
+        }
+        if let Some(call) = self.calls.remove(&id) {
+            self.by_call_id.remove(&call.a.call_id);
+            self.by_call_id.remove(&call.b_call_id);
+            self.by_invite.retain(|_, v| *v != id);
+            // Client transactions of this call may still answer; their purpose lookups just miss.
+            self.by_client.retain(|_, (v, _)| *v != id);
+        }
+    }
+}
+
+/// The tag parameter of a From/To header value we built (`...;tag=xyz`).
+fn tag_of(header: &str) -> String {
+    header
+        .rsplit_once(";tag=")
+        .map(|(_, t)| t.split(';').next().unwrap_or(t).to_string())
+        .unwrap_or_default()
+}
+
+/// CANCEL for a pending INVITE (§9.1): same Request-URI, Call-ID, From, To, top Via and CSeq number.
+fn cancel_for(invite: &Request) -> Request {
+    use sip::message::{HeaderName, Headers, SipHeaders};
+    let mut headers = Headers::new();
+    for h in &invite.headers.list {
+        match h.name {
+            HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CallId => {
+                headers.list.push(h.clone())
+            }
+            _ => {}
+        }
+    }
+    let seq = invite.cseq().map(|c| c.seq).unwrap_or(1);
+    headers.push(HeaderName::MaxForwards, "70");
+    headers.push(HeaderName::CSeq, format!("{seq} CANCEL"));
+    Request {
+        method: Method::Cancel,
+        uri: invite.uri.clone(),
+        headers,
+        body: Vec::new(),
+    }
+}
+
+/// ACK for a 2xx to one of our INVITEs (§13.2.2.4): a new transaction-less request in the dialog.
+fn ack_for_2xx(ctx: &mut CallContext<'_>, leg: &Leg, cseq: u32) {
+    let ack = leg.request_with_cseq(Method::Ack, cseq, ctx.config.sip_addr, ctx.ids);
+    ctx.txn.send_stateless(&Message::Request(ack), leg.peer);
+}
