@@ -1,0 +1,48 @@
+//! Opening the database file with the settings that make it durable.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::{DbContext, StoreError};
+
+/// File name of the database inside the data folder.
+pub const DB_FILE: &str = "centralita.db";
+
+/// How long a writer waits for another connection's lock (the web server, a CLI `import`
+/// while the daemon runs) before giving up with SQLITE_BUSY.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(crate) fn open_connection(data_dir: &Path) -> Result<Connection, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::CreateDir {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    let path = data_dir.join(DB_FILE);
+    let conn = Connection::open(&path).map_err(|source| StoreError::Open {
+        path: path.clone(),
+        source,
+    })?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+/// WAL lets readers (CDR listing, the web page) run while the daemon writes; FULL sync makes a
+/// committed transaction survive a power cut, which on an appliance without a UPS is the
+/// normal way to shut down.
+pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT).op("setting busy timeout")?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .op("enabling WAL")?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Pragma {
+            pragma: "journal_mode",
+            value: mode,
+        });
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .op("setting pragmas")?;
+    Ok(())
+}
