@@ -169,6 +169,7 @@ pub(crate) fn allow_address(address: &str, netmask: u8) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -72,4 +72,5 @@ fn apply(conn: &mut Connection, to: u32, sql: &str) -> Result<(), rusqlite::Erro
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests;

@@ -1,0 +1,206 @@
+//! The API the daemon calls: demo tenant, directory, CDRs.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is the test failing
+
+mod common;
+
+use common::*;
+use store::{CdrRecord, DialTarget, Direction, Disposition, Store, StoreError};
+
+fn cdr(call_id: &str, start: i64, disposition: Disposition) -> CdrRecord {
+    let answered = disposition == Disposition::Answered;
+    CdrRecord {
+        tenant_id: 20191,
+        call_id: call_id.into(),
+        start_utc: start,
+        answer_utc: answered.then_some(start + 2_000),
+        end_utc: start + 12_000,
+        billable_secs: if answered { 10 } else { 0 },
+        direction: Direction::Internal,
+        source: "10".into(),
+        destination: "11".into(),
+        did: None,
+        disposition,
+        hangup_cause: if answered {
+            "BYE caller".into()
+        } else {
+            "486".into()
+        },
+        caller_id_presented: Some("Extension 10".into()),
+        queue: None,
+        agent: None,
+    }
+}
+
+#[test]
+fn demo_tenant() {
+    let (_dir, mut store) = temp_store();
+    assert_eq!(store.tenant_count().unwrap(), 0);
+    let exts = store
+        .create_demo_tenant(["pw-ten-0123456789".into(), "pw-eleven-0123456789".into()])
+        .unwrap();
+    assert_eq!(store.tenant_count().unwrap(), 1);
+    assert_eq!(exts.len(), 2);
+    assert_eq!(exts[0].extension, "10");
+    assert_eq!(exts[0].username, "ext2019110");
+    assert_eq!(exts[0].password, "pw-ten-0123456789");
+    assert_eq!(exts[1].username, "ext2019111");
+    let dir = store.load_directory().unwrap();
+    let acc = dir.account("ext2019111").unwrap();
+    assert_eq!(acc.password, "pw-eleven-0123456789");
+    assert_eq!(acc.tenant_id, 20191);
+    assert_eq!(acc.ring_seconds, 30);
+    let created = store.export_document(20191).unwrap().tenant.created;
+    assert_eq!(created.len(), 10, "{created}");
+    assert!(matches!(
+        store.create_demo_tenant(["a".into(), "b".into()]),
+        Err(StoreError::TenantExists { tenant_id: 20191 })
+    ));
+}
+
+#[test]
+fn directory_resolves_every_kind_of_number() {
+    let (_dir, mut store) = temp_store();
+    store.import_document(&example()).unwrap();
+    let dir = store.load_directory().unwrap();
+    assert_eq!(dir.len(), 2);
+    assert!(dir.account("ext2019112").is_none());
+    assert!(dir.account("ext20191").is_none());
+    match dir.resolve(20191, "11") {
+        DialTarget::Extension(a) => {
+            assert_eq!(a.username, "ext2019111");
+            assert_eq!(a.display_name, "Ana García");
+            assert!(a.internal_only);
+            assert!(a.dnd);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        dir.resolve(20191, "400"),
+        DialTarget::Queue {
+            id: "q-ventas".into(),
+            name: "Ventas".into()
+        }
+    );
+    assert_eq!(
+        dir.resolve(20191, "7000"),
+        DialTarget::Ivr {
+            id: "ivr-entrada".into(),
+            name: "Entrada_Prueba".into()
+        }
+    );
+    assert_eq!(
+        dir.resolve(20191, "700"),
+        DialTarget::Voicemail {
+            id: "vm700".into(),
+            name: "Prueba Buzon".into()
+        }
+    );
+    assert_eq!(
+        dir.resolve(20191, "800"),
+        DialTarget::Conference {
+            id: "room-1".into(),
+            name: "Prueba".into()
+        }
+    );
+    assert_eq!(
+        dir.resolve(20191, "20"),
+        DialTarget::Alias {
+            number: "655974643".into(),
+            display_name: "Stefano".into()
+        }
+    );
+    assert_eq!(dir.resolve(20191, "99"), DialTarget::Unknown);
+    assert_eq!(dir.resolve(20191, "*21"), DialTarget::Unknown);
+    // Nothing leaks between tenants.
+    assert_eq!(dir.resolve(20200, "10"), DialTarget::Unknown);
+}
+
+#[test]
+fn cdr_batches_newest_first() {
+    let (_dir, mut store) = temp_store();
+    store.import_document(&minimal()).unwrap();
+    let batch: Vec<CdrRecord> = (0..50)
+        .map(|i| {
+            cdr(
+                &format!("call-{i}"),
+                1_700_000_000_000 + i * 1000,
+                Disposition::Answered,
+            )
+        })
+        .collect();
+    store.insert_cdrs(&batch).unwrap();
+    store
+        .insert_cdrs(&[cdr("busy", 1_800_000_000_000, Disposition::Busy)])
+        .unwrap();
+    store.insert_cdrs(&[]).unwrap();
+    let latest = store.list_cdrs(20191, 3).unwrap();
+    assert_eq!(latest.len(), 3);
+    assert_eq!(latest[0].call_id, "busy");
+    assert_eq!(latest[0].disposition, Disposition::Busy);
+    assert_eq!(latest[0].answer_utc, None);
+    assert_eq!(latest[1], batch[49]);
+    assert_eq!(latest[2], batch[48]);
+    assert_eq!(store.list_cdrs(20191, 1000).unwrap().len(), 51);
+    assert_eq!(store.list_recent_cdrs(2).unwrap().len(), 2);
+    assert!(store.list_cdrs(20200, 10).unwrap().is_empty());
+    // The JSON the `centralita cdr` command prints.
+    let json = serde_json::to_value(&latest[0]).unwrap();
+    assert_eq!(json["disposition"], "busy");
+    assert_eq!(json["direction"], "internal");
+    assert_eq!(
+        serde_json::to_value(Disposition::NoAnswer).unwrap(),
+        "no_answer"
+    );
+}
+
+#[test]
+fn cdr_batch_is_all_or_nothing() {
+    let (_dir, mut store) = temp_store();
+    store.import_document(&minimal()).unwrap();
+    let mut bad = cdr("bad", 1_700_000_000_000, Disposition::Answered);
+    bad.end_utc = bad.start_utc - 1; // ends before it starts: refused by a CHECK
+    let good = cdr("good", 1_700_000_000_000, Disposition::Answered);
+    assert!(store.insert_cdrs(&[good, bad]).is_err());
+    assert!(store.list_cdrs(20191, 10).unwrap().is_empty());
+    let mut stranger = cdr("stranger", 1, Disposition::Failed);
+    stranger.tenant_id = 55555;
+    assert!(
+        store.insert_cdrs(&[stranger]).is_err(),
+        "CDR of an unknown tenant"
+    );
+}
+
+#[test]
+fn committed_cdr_survives_an_unclean_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store.import_document(&minimal()).unwrap();
+    store
+        .insert_cdrs(&[cdr("kept", 1_700_000_000_000, Disposition::Answered)])
+        .unwrap();
+    // No clean close: no checkpoint, the WAL file is left as a crash would leave it.
+    std::mem::forget(store);
+    assert!(dir.path().join("centralita.db-wal").exists());
+    let store = Store::open(dir.path()).unwrap();
+    let cdrs = store.list_cdrs(20191, 10).unwrap();
+    assert_eq!(cdrs.len(), 1);
+    assert_eq!(cdrs[0].call_id, "kept");
+}
+
+#[test]
+fn two_connections_share_the_file() {
+    // The daemon runs while `centralita import` or `cdr` open the same folder.
+    let (dir, mut daemon) = temp_store();
+    daemon.import_document(&minimal()).unwrap();
+    let mut cli = Store::open(dir.path()).unwrap();
+    let mut doc = minimal();
+    doc.users[0].sip_password = "changed".into();
+    cli.import_document(&doc).unwrap();
+    let reloaded = daemon.load_directory().unwrap();
+    assert_eq!(reloaded.account("ext2019110").unwrap().password, "changed");
+    daemon
+        .insert_cdrs(&[cdr("x", 1, Disposition::Failed)])
+        .unwrap();
+    assert_eq!(cli.list_cdrs(20191, 5).unwrap().len(), 1);
+}
