@@ -1,1 +1,63 @@
-fn main() {}
+//! `centralita`: the PBX daemon and its admin commands.
+//!
+//! This binary is the only I/O shell of the firmware: sockets, clock, RNG, signals and threads live
+//! here; the SIP, media and call logic are sans-IO crates driven by [`engine`].
+mod admin;
+mod config;
+mod directory;
+mod engine;
+mod rtp_relay;
+mod run;
+mod tcp;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "centralita", version, about = "Centralita PBX firmware")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the PBX.
+    Run(config::RunArgs),
+    /// Apply a tenant document (JSON) atomically: all or nothing.
+    Import {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        file: PathBuf,
+    },
+    /// Print a tenant's document (JSON) on stdout.
+    Export {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        tenant: u32,
+    },
+    /// Print the latest call detail records as JSON lines, newest first.
+    Cdr {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Import { data, file } => admin::import(&data, &file),
+        Command::Export { data, tenant } => admin::export(&data, tenant),
+        Command::Cdr { data, limit } => admin::cdr(&data, limit),
+    }
+}

@@ -42,7 +42,10 @@ pub enum AuthOutcome {
     Authenticated(Account),
     /// Send a challenge. `failed` is true when credentials were offered and were wrong (counted
     /// towards the ban list); `stale` when the digest was right but the nonce too old.
-    Challenge { stale: bool, failed: bool },
+    Challenge {
+        stale: bool,
+        failed: bool,
+    },
 }
 
 pub struct Authenticator {
@@ -113,7 +116,9 @@ impl Authenticator {
             name.clone(),
             digest::challenge(REALM, &nonce, Algorithm::Sha256, stale),
         );
-        resp.headers
-            .push(name, digest::challenge(REALM, &nonce, Algorithm::Md5, stale));
+        resp.headers.push(
+            name,
+            digest::challenge(REALM, &nonce, Algorithm::Md5, stale),
+        );
     }
 }

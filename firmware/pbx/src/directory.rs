@@ -21,7 +21,9 @@ pub enum DialTarget {
     Extension(Account),
     /// A destination this build does not route yet (queue, IVR, voicemail, conference, ...): the
     /// caller gets 503 and the attempt is logged, never silently dropped.
-    NotYetRouted { kind: &'static str },
+    NotYetRouted {
+        kind: &'static str,
+    },
     Unknown,
 }
 

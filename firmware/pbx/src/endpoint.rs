@@ -22,8 +22,19 @@ use std::time::{Duration, Instant};
 
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY, REFER";
 const ALLOWED_METHODS: &[&str] = &[
-    "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER", "INFO", "UPDATE", "PRACK", "SUBSCRIBE",
-    "NOTIFY", "REFER", "MESSAGE",
+    "INVITE",
+    "ACK",
+    "CANCEL",
+    "BYE",
+    "OPTIONS",
+    "REGISTER",
+    "INFO",
+    "UPDATE",
+    "PRACK",
+    "SUBSCRIBE",
+    "NOTIFY",
+    "REFER",
+    "MESSAGE",
 ];
 const SUPPORTED: &[&str] = &["replaces", "path", "outbound", "gruu"];
 const BODY_TYPES: &[&str] = &[
@@ -165,8 +176,11 @@ impl Pbx {
         self.cdrs.pop_front()
     }
 
-
-    fn with_calls<R>(&mut self, now: Instant, f: impl FnOnce(&mut Calls, &mut CallContext<'_>) -> R) -> R {
+    fn with_calls<R>(
+        &mut self,
+        now: Instant,
+        f: impl FnOnce(&mut Calls, &mut CallContext<'_>) -> R,
+    ) -> R {
         let unix_ms = self.clock.unix_ms();
         let mut ctx = CallContext {
             config: &self.config,
@@ -199,9 +213,10 @@ impl Pbx {
                 TxEvent::AckTimeout { key } => {
                     self.with_calls(now, |calls, ctx| calls.on_ack_timeout(ctx, &key))
                 }
-                TxEvent::StrayResponse { response, source } => {
-                    self.with_calls(now, |calls, ctx| calls.on_stray_response(ctx, response, source))
-                }
+                TxEvent::StrayResponse { response, source } => self
+                    .with_calls(now, |calls, ctx| {
+                        calls.on_stray_response(ctx, response, source)
+                    }),
             }
         }
     }
@@ -218,7 +233,8 @@ impl Pbx {
         };
         if req.method != Method::Ack {
             if let Some(mut resp) = check_request(&req, &policy) {
-                resp.headers.push(HeaderName::Server, self.config.user_agent.clone());
+                resp.headers
+                    .push(HeaderName::Server, self.config.user_agent.clone());
                 self.reply(key.as_ref(), resp, source, now);
                 return;
             }
@@ -231,7 +247,8 @@ impl Pbx {
                 resp.headers.push(HeaderName::Allow, ALLOW);
                 resp.headers.push(HeaderName::Accept, "application/sdp");
                 resp.headers.push(HeaderName::Supported, "replaces");
-                resp.headers.push(HeaderName::Server, self.config.user_agent.clone());
+                resp.headers
+                    .push(HeaderName::Server, self.config.user_agent.clone());
                 self.reply(key.as_ref(), resp, source, now);
             }
             Method::Invite if !in_dialog => self.on_new_invite(key, req, source, now),
@@ -286,21 +303,20 @@ impl Pbx {
             return;
         };
         let now_secs = self.nonce_secs(now);
-        let account = match self.auth.check(
-            req,
-            ChallengeKind::Www,
-            self.directory.as_ref(),
-            now_secs,
-        ) {
-            AuthOutcome::Authenticated(account) => account,
-            AuthOutcome::Challenge { stale, failed } => {
-                if failed {
-                    tracing::info!(peer = %source.addr, "REGISTER authentication failed");
+        let account =
+            match self
+                .auth
+                .check(req, ChallengeKind::Www, self.directory.as_ref(), now_secs)
+            {
+                AuthOutcome::Authenticated(account) => account,
+                AuthOutcome::Challenge { stale, failed } => {
+                    if failed {
+                        tracing::info!(peer = %source.addr, "REGISTER authentication failed");
+                    }
+                    self.challenge(key.as_ref(), req, ChallengeKind::Www, stale, source, now);
+                    return;
                 }
-                self.challenge(key.as_ref(), req, ChallengeKind::Www, stale, source, now);
-                return;
-            }
-        };
+            };
         // One may only register one's own AOR.
         if to.uri.user_unescaped().as_deref() != Some(account.username.as_str()) {
             self.reply_status(key.as_ref(), req, 403, source, now);
@@ -320,7 +336,8 @@ impl Pbx {
         };
         let mut resp = resp;
         add_to_tag(&mut resp, &mut self.ids);
-        resp.headers.push(HeaderName::Server, self.config.user_agent.clone());
+        resp.headers
+            .push(HeaderName::Server, self.config.user_agent.clone());
         self.reply(key.as_ref(), resp, source, now);
     }
 
@@ -338,22 +355,31 @@ impl Pbx {
         let mut resp = Response::for_request(req, status, reason_phrase(status), Some(&tag));
         self.auth
             .challenge(&mut resp, kind, stale, self.nonce_secs(now));
-        resp.headers.push(HeaderName::Server, self.config.user_agent.clone());
+        resp.headers
+            .push(HeaderName::Server, self.config.user_agent.clone());
         self.reply(key, resp, source, now);
     }
 
-    fn on_new_invite(&mut self, key: Option<ServerTxKey>, req: Request, source: Peer, now: Instant) {
+    fn on_new_invite(
+        &mut self,
+        key: Option<ServerTxKey>,
+        req: Request,
+        source: Peer,
+        now: Instant,
+    ) {
         let Some(key) = key else {
             return;
         };
         let now_secs = self.nonce_secs(now);
-        match self
-            .auth
-            .check(&req, ChallengeKind::Proxy, self.directory.as_ref(), now_secs)
-        {
-            AuthOutcome::Authenticated(caller) => {
-                self.with_calls(now, |calls, ctx| calls.on_new_invite(ctx, key, req, source, caller))
-            }
+        match self.auth.check(
+            &req,
+            ChallengeKind::Proxy,
+            self.directory.as_ref(),
+            now_secs,
+        ) {
+            AuthOutcome::Authenticated(caller) => self.with_calls(now, |calls, ctx| {
+                calls.on_new_invite(ctx, key, req, source, caller)
+            }),
             AuthOutcome::Challenge { stale, failed } => {
                 if failed {
                     tracing::info!(peer = %source.addr, "INVITE authentication failed");
@@ -367,7 +393,12 @@ impl Pbx {
 fn add_to_tag(resp: &mut Response, ids: &mut Ids) {
     if resp.to_tag().is_none() {
         let tag = ids.tag();
-        if let Some(h) = resp.headers.list.iter_mut().find(|h| h.name == HeaderName::To) {
+        if let Some(h) = resp
+            .headers
+            .list
+            .iter_mut()
+            .find(|h| h.name == HeaderName::To)
+        {
             h.value.push_str(";tag=");
             h.value.push_str(&tag);
         }

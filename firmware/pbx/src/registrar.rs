@@ -151,8 +151,10 @@ impl Registrar {
         let mut resp = Response::for_request(req, 200, "OK", None);
         for b in self.contacts(aor, now) {
             let left = b.expires_at.saturating_duration_since(now).as_secs();
-            resp.headers
-                .push(HeaderName::Contact, format!("<{}>;expires={left}", b.contact_uri));
+            resp.headers.push(
+                HeaderName::Contact,
+                format!("<{}>;expires={left}", b.contact_uri),
+            );
         }
         resp
     }
@@ -188,7 +190,11 @@ impl Registrar {
             .bindings
             .iter()
             .map(|(aor, list)| {
-                let live = list.iter().filter(|b| b.expires_at > now).cloned().collect();
+                let live = list
+                    .iter()
+                    .filter(|b| b.expires_at > now)
+                    .cloned()
+                    .collect();
                 (aor.clone(), live)
             })
             .collect();

@@ -76,7 +76,10 @@ impl Calls {
                 let Some(media) = media else {
                     return true;
                 };
-                match call.sdp.forward_offer(&req.body, side, ctx.config.media_ip, media) {
+                match call
+                    .sdp
+                    .forward_offer(&req.body, side, ctx.config.media_ip, media)
+                {
                     Ok(anchored) => {
                         if let Some(addr) = anchored.remote {
                             ctx.media.set_remote(media.id, side, addr);
@@ -142,13 +145,16 @@ impl Calls {
         }
         let mut out = Response::for_request(request, resp.status, &resp.reason, None);
         if is_invite && (200..300).contains(&resp.status) {
-            out.headers
-                .push(HeaderName::Contact, super::contact_value(ctx.config.sip_addr));
+            out.headers.push(
+                HeaderName::Contact,
+                super::contact_value(ctx.config.sip_addr),
+            );
         }
         if !resp.body.is_empty() {
             if let Some(media) = call.media {
                 if let Ok(anchored) =
-                    call.sdp.forward_answer(&resp.body, responder, ctx.config.media_ip, media)
+                    call.sdp
+                        .forward_answer(&resp.body, responder, ctx.config.media_ip, media)
                 {
                     if let Some(addr) = anchored.remote {
                         ctx.media.set_remote(media.id, responder, addr);

@@ -131,7 +131,12 @@ impl Calls {
 
     /// A 2xx for an INVITE of ours that no transaction claims any more: the callee did not get our
     /// ACK, or a fork answered after we gave up. ACK it and, if it is not the live dialog, hang it up.
-    pub fn on_stray_response(&mut self, ctx: &mut CallContext<'_>, response: Response, source: Peer) {
+    pub fn on_stray_response(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        response: Response,
+        source: Peer,
+    ) {
         setup::on_stray_2xx(self, ctx, response, source);
     }
 
@@ -190,7 +195,9 @@ impl Calls {
         for fork in call.forks.iter_mut().filter(|f| !f.done) {
             if fork.provisional_seen {
                 fork.cancel_pending = false;
-                let key = ctx.txn.send_request(cancel_for(&fork.invite), fork.peer, ctx.now);
+                let key = ctx
+                    .txn
+                    .send_request(cancel_for(&fork.invite), fork.peer, ctx.now);
                 self.by_client.insert(key, (id, ClientPurpose::Fire));
             } else {
                 fork.cancel_pending = true;
@@ -205,7 +212,10 @@ impl Calls {
         };
         let mut byes = Vec::new();
         if except != Some(Side::A) && call.a_invite.is_none() {
-            byes.push((call.a.request(Method::Bye, ctx.config.sip_addr, ctx.ids), call.a.peer));
+            byes.push((
+                call.a.request(Method::Bye, ctx.config.sip_addr, ctx.ids),
+                call.a.peer,
+            ));
         }
         if except != Some(Side::B) {
             if let Some(b) = call.b.as_mut() {
@@ -225,7 +235,13 @@ impl Calls {
     }
 
     /// Writes the CDR, frees the media and forgets the call once no fork can still answer.
-    fn finish(&mut self, ctx: &mut CallContext<'_>, id: u64, disposition: Disposition, cause: &str) {
+    fn finish(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        id: u64,
+        disposition: Disposition,
+        cause: &str,
+    ) {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };

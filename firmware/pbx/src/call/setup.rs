@@ -149,7 +149,9 @@ impl Calls {
                 headers,
                 body: offer.body.clone(),
             };
-            let tx = ctx.txn.send_request(invite.clone(), binding.source, ctx.now);
+            let tx = ctx
+                .txn
+                .send_request(invite.clone(), binding.source, ctx.now);
             forks.push(Fork {
                 tx,
                 invite,
@@ -243,7 +245,9 @@ impl Calls {
                 fork.provisional_seen = true;
                 if fork.cancel_pending {
                     fork.cancel_pending = false;
-                    let k = ctx.txn.send_request(cancel_for(&fork.invite), fork.peer, ctx.now);
+                    let k = ctx
+                        .txn
+                        .send_request(cancel_for(&fork.invite), fork.peer, ctx.now);
                     self.by_client.insert(k, (id, ClientPurpose::Fire));
                     return;
                 }
@@ -263,17 +267,22 @@ impl Calls {
             if !resp.body.is_empty() {
                 if let Some(media) = call.media {
                     if let Ok(answer) =
-                        call.sdp.forward_answer(&resp.body, Side::B, ctx.config.media_ip, media)
+                        call.sdp
+                            .forward_answer(&resp.body, Side::B, ctx.config.media_ip, media)
                     {
                         if let Some(addr) = answer.remote {
                             ctx.media.set_remote(media.id, Side::B, addr);
                         }
-                        relay.headers.push(HeaderName::ContentType, "application/sdp");
+                        relay
+                            .headers
+                            .push(HeaderName::ContentType, "application/sdp");
                         relay.body = answer.body;
                     }
                 }
             }
-            relay.headers.push(HeaderName::Contact, contact_value(ctx.config.sip_addr));
+            relay
+                .headers
+                .push(HeaderName::Contact, contact_value(ctx.config.sip_addr));
             ctx.txn.send_response(key, relay, ctx.now);
             return;
         }
@@ -320,13 +329,18 @@ impl Calls {
             let Some((key, invite)) = call.a_invite.take() else {
                 return;
             };
-            let mut ok = Response::for_request(&invite, 200, "OK", Some(&tag_of(&call.a.local_header)));
-            ok.headers.push(HeaderName::Contact, contact_value(ctx.config.sip_addr));
+            let mut ok =
+                Response::for_request(&invite, 200, "OK", Some(&tag_of(&call.a.local_header)));
+            ok.headers
+                .push(HeaderName::Contact, contact_value(ctx.config.sip_addr));
             ok.headers.push(HeaderName::Allow, crate::endpoint::ALLOW);
             let mut body = None;
             if let Some(media) = call.media {
                 if !resp.body.is_empty() {
-                    match call.sdp.forward_answer(&resp.body, Side::B, ctx.config.media_ip, media) {
+                    match call
+                        .sdp
+                        .forward_answer(&resp.body, Side::B, ctx.config.media_ip, media)
+                    {
                         Ok(answer) => {
                             if let Some(addr) = answer.remote {
                                 ctx.media.set_remote(media.id, Side::B, addr);
@@ -371,7 +385,11 @@ impl Calls {
                 486 | 600 => (486, Disposition::Busy, "busy".to_string()),
                 603 => (603, Disposition::Failed, "declined".to_string()),
                 408 | 480 | 487 => (480, Disposition::NoAnswer, format!("sip-{best}")),
-                other => (other.clamp(400, 699), Disposition::Failed, format!("sip-{other}")),
+                other => (
+                    other.clamp(400, 699),
+                    Disposition::Failed,
+                    format!("sip-{other}"),
+                ),
             };
             self.fail_ringing(ctx, id, to_caller, disposition, &cause);
         } else {
@@ -394,9 +412,14 @@ impl Calls {
 }
 
 /// A 2xx that matches no live transaction: ACK it; if it is not a leg we keep, BYE it too.
-pub(super) fn on_stray_2xx(calls: &mut Calls, ctx: &mut CallContext<'_>, resp: Response, source: Peer) {
-    let is_invite_2xx =
-        (200..300).contains(&resp.status) && resp.cseq().is_some_and(|c| c.method == Method::Invite);
+pub(super) fn on_stray_2xx(
+    calls: &mut Calls,
+    ctx: &mut CallContext<'_>,
+    resp: Response,
+    source: Peer,
+) {
+    let is_invite_2xx = (200..300).contains(&resp.status)
+        && resp.cseq().is_some_and(|c| c.method == Method::Invite);
     if !is_invite_2xx {
         return;
     }
@@ -440,4 +463,3 @@ fn escape_display(name: &str) -> String {
     }
     out
 }
-

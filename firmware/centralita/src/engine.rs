@@ -1,0 +1,140 @@
+//! The SIP run loop: one task owns the sans-IO [`pbx::Pbx`], feeds it datagrams from the UDP socket
+//! and frames from TCP connections, fires its timers, and sends what it produces.
+//!
+//! One task is deliberate: the call brain is a single state machine with no locks, and a burst of
+//! datagrams is drained with non-blocking reads before the loop yields, so the per-message cost is a
+//! parse plus a hash lookup or two.
+use crate::tcp::{TcpEvent, TcpRegistry};
+use pbx::{Cdr, Pbx};
+use sip::transaction::{Peer, Transmit, TransportKind};
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+
+/// Largest datagram accepted; SIP over UDP should stay well under it (RFC 3261 §18.1.1).
+const MAX_DATAGRAM: usize = 65_535;
+/// Datagrams handled per wake-up before the loop checks timers and other inputs again.
+const BURST: usize = 64;
+
+pub struct Engine {
+    pub pbx: Pbx,
+    pub udp: Arc<UdpSocket>,
+    pub tcp_events: mpsc::Receiver<TcpEvent>,
+    pub tcp: TcpRegistry,
+    pub cdr_out: std::sync::mpsc::Sender<Cdr>,
+    pub shutdown: watch::Receiver<bool>,
+    pub control: mpsc::Receiver<Control>,
+}
+
+/// Requests from other parts of the daemon.
+pub enum Control {
+    ReplaceDirectory(Box<dyn pbx::Directory + Send>),
+}
+
+impl Engine {
+    pub async fn run(mut self) {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
+        tokio::pin!(sleep);
+        loop {
+            let deadline = self
+                .pbx
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std)
+                .unwrap_or_else(|| tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+            sleep.as_mut().reset(deadline);
+            tokio::select! {
+                res = self.udp.recv_from(&mut buf) => {
+                    match res {
+                        Ok((n, from)) => {
+                            let now = Instant::now();
+                            self.on_datagram(&buf[..n], from, now);
+                            self.drain_udp(&mut buf, now);
+                        }
+                        Err(e) => tracing::debug!(error = %e, "UDP receive error"),
+                    }
+                }
+                () = &mut sleep => {
+                    self.pbx.handle_timeout(Instant::now());
+                }
+                Some(event) = self.tcp_events.recv() => {
+                    self.on_tcp(event);
+                }
+                Some(control) = self.control.recv() => {
+                    match control {
+                        Control::ReplaceDirectory(dir) => self.pbx.set_directory(dir),
+                    }
+                }
+                _ = self.shutdown.changed() => {
+                    tracing::info!("SIP engine stopping");
+                    break;
+                }
+            }
+            self.flush();
+        }
+        self.flush();
+    }
+
+    fn on_datagram(&mut self, bytes: &[u8], from: SocketAddr, now: Instant) {
+        let peer = Peer {
+            transport: TransportKind::Udp,
+            addr: from,
+        };
+        self.pbx.handle_datagram(bytes, peer, now);
+    }
+
+    /// Reads whatever else is already queued on the socket without yielding.
+    fn drain_udp(&mut self, buf: &mut [u8], now: Instant) {
+        for _ in 0..BURST {
+            match self.udp.try_recv_from(buf) {
+                Ok((n, from)) => self.on_datagram(&buf[..n], from, now),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(_) => break,
+            }
+            self.flush();
+        }
+    }
+
+    fn on_tcp(&mut self, event: TcpEvent) {
+        let now = Instant::now();
+        match event {
+            TcpEvent::Message { from, message } => {
+                let peer = Peer {
+                    transport: TransportKind::Tcp,
+                    addr: from,
+                };
+                self.pbx.handle_message(message, peer, now);
+            }
+            TcpEvent::Malformed { from, reply } => {
+                if let Some(reply) = reply {
+                    self.tcp.send(from, reply.to_bytes());
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        while let Some(Transmit { peer, bytes }) = self.pbx.poll_transmit() {
+            match peer.transport {
+                TransportKind::Udp => self.send_udp(&bytes, peer.addr),
+                TransportKind::Tcp | TransportKind::Tls => self.tcp.send(peer.addr, bytes),
+            }
+        }
+        while let Some(cdr) = self.pbx.poll_cdr() {
+            if self.cdr_out.send(cdr).is_err() {
+                tracing::error!("CDR writer is gone; a CDR could not be stored");
+            }
+        }
+    }
+
+    fn send_udp(&self, bytes: &[u8], to: SocketAddr) {
+        // The socket buffer is large; a full buffer under overload drops the datagram, and SIP's own
+        // retransmissions recover it, which beats stalling the whole loop.
+        if let Err(e) = self.udp.try_send_to(bytes, to) {
+            tracing::debug!(error = %e, %to, "UDP send failed");
+        }
+    }
+}
