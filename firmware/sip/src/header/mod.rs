@@ -2,7 +2,9 @@
 //! (one element of a comma list) and prints back with `Display`.
 mod auth;
 mod cseq;
+pub(crate) mod lex;
 mod name_addr;
+mod names;
 mod params;
 mod via;
 
