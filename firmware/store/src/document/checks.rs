@@ -129,6 +129,8 @@ fn first_line(message: &str) -> String {
         .find(|l| !l.trim().is_empty())
         .unwrap_or(message)
         .trim()
+        .trim_start_matches("error:")
+        .trim()
         .to_owned()
 }
 
