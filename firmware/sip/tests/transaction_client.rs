@@ -58,9 +58,15 @@ fn nict_provisional_switches_timer_e_to_t2_and_final_completes_with_timer_k() {
     let req = request(Method::Register, "z9hG4bKr1", "c3", 1, "127.0.0.1:5070");
     let key = l.send_request(req.clone(), udp(5080), base);
     transmits(&mut l);
-    l.handle_message(Message::Response(response(&req, 100)), udp(5080), base + ms(100));
+    l.handle_message(
+        Message::Response(response(&req, 100)),
+        udp(5080),
+        base + ms(100),
+    );
     assert_eq!(l.client_state(&key), Some(ClientState::Proceeding));
-    assert!(matches!(&events(&mut l)[..], [TxEvent::Response { response, .. }] if response.status == 100));
+    assert!(
+        matches!(&events(&mut l)[..], [TxEvent::Response { response, .. }] if response.status == 100)
+    );
     let (sent, _) = run_until(&mut l, base, ms(9_000));
     let at: Vec<u64> = sent.iter().map(|(d, _)| d.as_millis() as u64).collect();
     // The armed 500 ms fires, then T2 flat.
@@ -87,20 +93,37 @@ fn ict_non_2xx_is_acked_by_the_transaction_and_retransmissions_re_ack() {
     let inv = invite("z9hG4bKa2", "c4");
     let key = l.send_request(inv.clone(), udp(5080), base);
     transmits(&mut l);
-    l.handle_message(Message::Response(response(&inv, 180)), udp(5080), base + ms(50));
+    l.handle_message(
+        Message::Response(response(&inv, 180)),
+        udp(5080),
+        base + ms(50),
+    );
     assert_eq!(l.client_state(&key), Some(ClientState::Proceeding));
     // No more Timer A in Proceeding, and no Timer B.
     let (sent, evs) = run_until(&mut l, base, ms(40_000));
     assert!(sent.is_empty() && evs.is_empty());
 
     let busy = response(&inv, 486);
-    l.handle_message(Message::Response(busy.clone()), udp(5080), base + ms(40_000));
+    l.handle_message(
+        Message::Response(busy.clone()),
+        udp(5080),
+        base + ms(40_000),
+    );
     let acks = transmits(&mut l);
     assert_eq!(acks.len(), 1);
     let ack = text(&acks[0]);
-    assert!(ack.starts_with("ACK sip:11@box.example SIP/2.0\r\n"), "{ack}");
-    assert!(ack.contains("branch=z9hG4bKa2"), "ACK reuses the INVITE branch: {ack}");
-    assert!(ack.contains("tag=uas1"), "ACK carries the response To tag: {ack}");
+    assert!(
+        ack.starts_with("ACK sip:11@box.example SIP/2.0\r\n"),
+        "{ack}"
+    );
+    assert!(
+        ack.contains("branch=z9hG4bKa2"),
+        "ACK reuses the INVITE branch: {ack}"
+    );
+    assert!(
+        ack.contains("tag=uas1"),
+        "ACK carries the response To tag: {ack}"
+    );
     assert!(ack.contains("1 ACK"), "{ack}");
     let evs = events(&mut l);
     assert_eq!(evs.len(), 2, "180 then 486");
@@ -127,10 +150,17 @@ fn ict_accepted_passes_2xx_retransmissions_to_the_tu_until_timer_m() {
     let ok = response(&inv, 200);
     l.handle_message(Message::Response(ok.clone()), udp(5080), base + ms(10));
     assert_eq!(l.client_state(&key), Some(ClientState::Accepted));
-    assert!(transmits(&mut l).is_empty(), "the TU acks a 2xx, not the transaction");
+    assert!(
+        transmits(&mut l).is_empty(),
+        "the TU acks a 2xx, not the transaction"
+    );
     l.handle_message(Message::Response(ok.clone()), udp(5080), base + ms(510));
     let evs = events(&mut l);
-    assert_eq!(evs.len(), 2, "first 2xx and its retransmission both reach the TU");
+    assert_eq!(
+        evs.len(),
+        2,
+        "first 2xx and its retransmission both reach the TU"
+    );
     // Timer M = 64*T1 after the first 2xx.
     run_until(&mut l, base, ms(32_009));
     assert_eq!(l.len(), 1);
@@ -148,18 +178,40 @@ fn ict_accepted_passes_2xx_retransmissions_to_the_tu_until_timer_m() {
 fn reliable_transport_has_no_retransmissions_and_no_linger() {
     let base = Instant::now();
     let mut l = layer();
-    let inv = request_over("TCP", Method::Invite, "z9hG4bKt1", "c6", 1, "127.0.0.1:5070");
+    let inv = request_over(
+        "TCP",
+        Method::Invite,
+        "z9hG4bKt1",
+        "c6",
+        1,
+        "127.0.0.1:5070",
+    );
     let key = l.send_request(inv.clone(), tcp(5080), base);
     assert_eq!(transmits(&mut l).len(), 1);
     assert_eq!(l.poll_timeout(), Some(base + ms(32_000)), "only Timer B");
-    l.handle_message(Message::Response(response(&inv, 486)), tcp(5080), base + ms(5));
+    l.handle_message(
+        Message::Response(response(&inv, 486)),
+        tcp(5080),
+        base + ms(5),
+    );
     assert_eq!(transmits(&mut l).len(), 1, "the ACK");
     assert_eq!(l.client_state(&key), None, "Timer D = 0 over TCP");
 
-    let reg = request_over("TCP", Method::Register, "z9hG4bKt2", "c7", 1, "127.0.0.1:5070");
+    let reg = request_over(
+        "TCP",
+        Method::Register,
+        "z9hG4bKt2",
+        "c7",
+        1,
+        "127.0.0.1:5070",
+    );
     l.send_request(reg.clone(), tcp(5080), base);
     transmits(&mut l);
-    l.handle_message(Message::Response(response(&reg, 200)), tcp(5080), base + ms(5));
+    l.handle_message(
+        Message::Response(response(&reg, 200)),
+        tcp(5080),
+        base + ms(5),
+    );
     assert!(l.is_empty(), "Timer K = 0 over TCP");
     assert_eq!(l.poll_timeout(), None);
 }
@@ -170,7 +222,11 @@ fn cancel_arms_the_64_t1_guard_on_a_ringing_invite() {
     let mut l = layer();
     let inv = invite("z9hG4bKa4", "c8");
     let ikey = l.send_request(inv.clone(), udp(5080), base);
-    l.handle_message(Message::Response(response(&inv, 180)), udp(5080), base + ms(100));
+    l.handle_message(
+        Message::Response(response(&inv, 180)),
+        udp(5080),
+        base + ms(100),
+    );
     transmits(&mut l);
     events(&mut l);
 
@@ -178,7 +234,11 @@ fn cancel_arms_the_64_t1_guard_on_a_ringing_invite() {
     let ckey = l.send_request(cancel.clone(), udp(5080), base + ms(60_000));
     assert_ne!(ikey, ckey, "CANCEL is its own transaction");
     assert_eq!(ckey.method(), &Method::Cancel);
-    l.handle_message(Message::Response(response(&cancel, 200)), udp(5080), base + ms(60_050));
+    l.handle_message(
+        Message::Response(response(&cancel, 200)),
+        udp(5080),
+        base + ms(60_050),
+    );
     // The callee never sends 487: the INVITE gives up 64*T1 after the CANCEL.
     let (_, evs) = run_until(&mut l, base, ms(200_000));
     let timeouts: Vec<_> = evs
@@ -220,7 +280,8 @@ fn try_send_request_refuses_a_request_without_branch() {
     let base = Instant::now();
     let mut l = layer();
     let mut req = request(Method::Options, "x", "c11", 1, "127.0.0.1:5070");
-    req.headers.set(sip::HeaderName::Via, "SIP/2.0/UDP 127.0.0.1:5070");
+    req.headers
+        .set(sip::HeaderName::Via, "SIP/2.0/UDP 127.0.0.1:5070");
     assert_eq!(
         l.try_send_request(req, udp(5080), base),
         Err(sip::transaction::TxError::MissingBranch)

@@ -4,9 +4,7 @@ mod transaction_support;
 use std::time::Instant;
 
 use sip::message::SipHeaders;
-use sip::transaction::{
-    ServerState, ServerTxKey, TimerConfig, TransactionLayer, TxError, TxEvent,
-};
+use sip::transaction::{ServerState, ServerTxKey, TimerConfig, TransactionLayer, TxError, TxEvent};
 use sip::{Message, Method, Request};
 use transaction_support::*;
 
@@ -43,7 +41,10 @@ fn retransmitted_invite_is_absorbed_and_the_last_provisional_re_sent() {
     assert_eq!(sent[0].peer, udp(5070));
 
     l.handle_message(Message::Request(inv.clone()), udp(5070), base + ms(500));
-    assert!(events(&mut l).is_empty(), "the retransmission is not a new request");
+    assert!(
+        events(&mut l).is_empty(),
+        "the retransmission is not a new request"
+    );
     let again = transmits(&mut l);
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].bytes, sent[0].bytes, "same 180 re-sent");
@@ -63,7 +64,11 @@ fn ist_sends_100_trying_when_the_tu_is_silent_for_200_ms() {
     assert_eq!(status_of(&sent[0]), 100);
     assert!(!text(&sent[0]).contains("tag=uas"), "100 has no To tag");
     // A retransmitted INVITE gets the 100 again.
-    l.handle_message(Message::Request(invite("z9hG4bKs2", "s2")), udp(5070), base + ms(500));
+    l.handle_message(
+        Message::Request(invite("z9hG4bKs2", "s2")),
+        udp(5070),
+        base + ms(500),
+    );
     assert_eq!(status_of(&transmits(&mut l)[0]), 100);
     assert_eq!(l.server_state(&key), Some(ServerState::Proceeding));
 
@@ -106,7 +111,10 @@ fn ack_stops_retransmissions_and_timer_i_cleans_up() {
     run_until(&mut l, base, ms(1_600)); // two Timer G retransmissions
     let ack = ack_same_branch(&inv, "uas1");
     l.handle_message(Message::Request(ack.clone()), udp(5070), base + ms(2_000));
-    assert!(events(&mut l).is_empty(), "the ACK for a non-2xx is absorbed");
+    assert!(
+        events(&mut l).is_empty(),
+        "the ACK for a non-2xx is absorbed"
+    );
     assert_eq!(l.server_state(&key), Some(ServerState::Confirmed));
     // ACK retransmissions and INVITE retransmissions are absorbed in Confirmed.
     l.handle_message(Message::Request(ack), udp(5070), base + ms(2_100));
@@ -143,7 +151,9 @@ fn a_2xx_is_retransmitted_until_its_ack_which_still_reaches_the_tu() {
     let ack = ack_for_2xx(&inv, "uas1", "z9hG4bKack6");
     l.handle_message(Message::Request(ack), udp(5070), base + ms(4_100));
     match &events(&mut l)[..] {
-        [TxEvent::Request { key: None, request, .. }] => assert_eq!(request.method, Method::Ack),
+        [TxEvent::Request {
+            key: None, request, ..
+        }] => assert_eq!(request.method, Method::Ack),
         other => panic!("ACK for 2xx must reach the TU: {other:?}"),
     }
     let (sent, evs) = run_until(&mut l, base, ms(40_000));
@@ -161,7 +171,11 @@ fn an_unacknowledged_2xx_ends_with_ack_timeout_at_timer_l() {
     assert_eq!(transmits(&mut l).len(), 1);
     let (sent, evs) = run_until(&mut l, base, ms(40_000));
     let at: Vec<u64> = sent.iter().map(|(d, _)| d.as_millis() as u64).collect();
-    assert_eq!(at.len(), 10, "2xx re-sent like Timer G until Timer L: {at:?}");
+    assert_eq!(
+        at.len(),
+        10,
+        "2xx re-sent like Timer G until Timer L: {at:?}"
+    );
     assert_eq!(evs, vec![(ms(32_000), TxEvent::AckTimeout { key })]);
     assert!(l.is_empty());
 }
@@ -180,12 +194,18 @@ fn cancel_is_a_request_and_finds_its_invite() {
     assert_eq!(l.matching_invite(&cstored), Some(ikey.clone()));
     assert_eq!(l.matching_invite(&cancel), Some(ikey.clone()));
     // A CANCEL for another branch matches nothing.
-    assert_eq!(l.matching_invite(&cancel_for(&invite("z9hG4bKother", "s8"))), None);
+    assert_eq!(
+        l.matching_invite(&cancel_for(&invite("z9hG4bKother", "s8"))),
+        None
+    );
 
     l.send_response(&ckey, response(&cstored, 200), base + ms(3_000));
     l.send_response(&ikey, response(&istored, 487), base + ms(3_000));
     let sent = transmits(&mut l);
-    assert_eq!(sent.iter().map(status_of).collect::<Vec<_>>(), vec![180, 200, 487]);
+    assert_eq!(
+        sent.iter().map(status_of).collect::<Vec<_>>(),
+        vec![180, 200, 487]
+    );
     l.handle_message(
         Message::Request(ack_same_branch(&inv, "uas1")),
         udp(5070),
@@ -208,7 +228,11 @@ fn nist_absorbs_retransmissions_in_trying_proceeding_and_completed() {
         assert!(events(l).is_empty(), "absorbed at {ms_at} ms");
         transmits(l).iter().map(status_of).collect::<Vec<_>>()
     };
-    assert_eq!(retransmit(&mut l, 500), Vec::<u16>::new(), "Trying: nothing to repeat");
+    assert_eq!(
+        retransmit(&mut l, 500),
+        Vec::<u16>::new(),
+        "Trying: nothing to repeat"
+    );
     l.send_response(&key, response(&stored, 100), base + ms(600));
     transmits(&mut l);
     assert_eq!(l.server_state(&key), Some(ServerState::Proceeding));
@@ -221,7 +245,8 @@ fn nist_absorbs_retransmissions_in_trying_proceeding_and_completed() {
     let (sent, _) = run_until(&mut l, base, ms(33_999));
     assert!(sent.is_empty());
     assert_eq!(l.len(), 1);
-    run_until(&mut l, base, ms(34_000));
+    let (_, evs) = run_until(&mut l, base, ms(34_000));
+    assert!(evs.is_empty(), "Timer J ends a NIST silently: {evs:?}");
     assert!(l.is_empty());
 }
 
@@ -245,7 +270,13 @@ fn received_and_rport_are_stamped_and_responses_go_to_the_source() {
     let base = Instant::now();
     let mut l = layer();
     // The phone believes it is 192.168.1.20:5060; the datagram came from 127.0.0.1:5070 (NAT).
-    let req = request(Method::Register, "z9hG4bKs11", "s11", 1, "192.168.1.20:5060");
+    let req = request(
+        Method::Register,
+        "z9hG4bKs11",
+        "s11",
+        1,
+        "192.168.1.20:5060",
+    );
     let (key, stored) = incoming(&mut l, &req, base);
     let via = stored.top_via().unwrap();
     assert_eq!(via.params.value("received"), Some("127.0.0.1"));
@@ -271,20 +302,41 @@ fn reliable_transport_server_side_has_zero_linger_timers() {
     let src = tcp(5070);
     let bye = request_over("TCP", Method::Bye, "z9hG4bKs12", "s12", 2, "127.0.0.1:5070");
     l.handle_message(Message::Request(bye.clone()), src, base);
-    let Some(TxEvent::Request { key: Some(key), request, .. }) = events(&mut l).pop() else {
+    let Some(TxEvent::Request {
+        key: Some(key),
+        request,
+        ..
+    }) = events(&mut l).pop()
+    else {
         panic!("expected request");
     };
     l.send_response(&key, response(&request, 200), base);
     assert!(l.is_empty(), "Timer J = 0 over TCP");
 
-    let inv = request_over("TCP", Method::Invite, "z9hG4bKs13", "s13", 1, "127.0.0.1:5070");
+    let inv = request_over(
+        "TCP",
+        Method::Invite,
+        "z9hG4bKs13",
+        "s13",
+        1,
+        "127.0.0.1:5070",
+    );
     l.handle_message(Message::Request(inv.clone()), src, base);
-    let Some(TxEvent::Request { key: Some(key), request, .. }) = events(&mut l).pop() else {
+    let Some(TxEvent::Request {
+        key: Some(key),
+        request,
+        ..
+    }) = events(&mut l).pop()
+    else {
         panic!("expected request");
     };
     l.send_response(&key, response(&request, 486), base);
     transmits(&mut l);
-    assert_eq!(l.poll_timeout(), Some(base + ms(32_000)), "Timer H only, no Timer G");
+    assert_eq!(
+        l.poll_timeout(),
+        Some(base + ms(32_000)),
+        "Timer H only, no Timer G"
+    );
     let mut ack = ack_same_branch(&inv, "uas1");
     ack.headers.set(
         sip::HeaderName::Via,

@@ -235,7 +235,7 @@ impl ServerTx {
                 Next::Keep
             }
             (Slot::Retransmit, _) => Next::Keep,
-            (Slot::Expiry, ServerState::Completed) => {
+            (Slot::Expiry, ServerState::Completed) if self.invite => {
                 // Timer H: the ACK never came.
                 ctx.emit(TxEvent::AckTimeout {
                     key: self.key.clone(),

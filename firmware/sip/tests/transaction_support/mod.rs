@@ -79,7 +79,10 @@ pub fn ack_for_2xx(invite: &Request, to_tag: &str, branch: &str) -> Request {
         HeaderName::Via,
         format!("SIP/2.0/UDP 127.0.0.1:5070;branch={branch};rport"),
     );
-    let to = format!("{};tag={to_tag}", invite.headers.get(&HeaderName::To).unwrap());
+    let to = format!(
+        "{};tag={to_tag}",
+        invite.headers.get(&HeaderName::To).unwrap()
+    );
     a.headers.set(HeaderName::To, to);
     a
 }
