@@ -1,0 +1,291 @@
+//! RTP relay: the media anchor of the B2BUA (issue 2, point 6).
+//!
+//! Every bridged call gets a [`Bridge`]: one RTP socket (even port) and one RTCP
+//! socket (port + 1) facing leg A, the same facing leg B, all bound on the box
+//! address. Whatever arrives from A is sent to B's remote address out of B's socket,
+//! and the other way round. Each leg's remote starts as the address of its SDP and is
+//! re-learned from where its valid RTP comes from (symmetric RTP / latching, see
+//! `latch`), so phones behind NAT work.
+//!
+//! # API (what the daemon calls)
+//!
+//! ```ignore
+//! let pool = PortPool::new(10000, 20000, box_ip)?;            // or with_config(..)
+//! let bridge = pool.open_bridge(a_sdp_addr, b_sdp_addr)?;     // inside a tokio runtime
+//! bridge.local_port_a();  bridge.local_port_b();             // put in the SDP of A / B
+//! bridge.set_remote_a(addr); bridge.set_remote_b(addr);      // on each (re-)offer/answer
+//! bridge.set_remote(Leg::A, addr);                           // same, by leg
+//! let s: BridgeStats = bridge.stats();                       // s.a.packets_in, ...
+//! bridge.close().await;   // or drop(bridge): tasks stop, ports go back to the pool
+//! ```
+//!
+//! `RelayTable` (in `control`) wraps a pool and a map of bridges by call id and
+//! implements `pbx::MediaControl`, so the call logic drives the relay directly.
+//!
+//! # Throughput design
+//!
+//! Four tasks per bridge, one per socket, each looping `recv_from`/`send_to` with its
+//! own buffer: no allocation, no channel, no lock per packet. A remote address is
+//! read through an atomic generation number and a per-task cached copy; counters have
+//! a single writer each. Opening and closing a bridge take the pool mutex once.
+//! A bridge uses four file descriptors: 800 calls need ~3,200, so the daemon must
+//! raise RLIMIT_NOFILE above the usual 1,024 soft limit.
+
+// The daemon calls a subset of this API today (through `RelayTable`); the rest
+// (per-leg setters, stats, async close) serves tests, the bench and later CDR fields.
+#![allow(dead_code)]
+
+mod control;
+mod latch;
+mod pump;
+mod shared;
+mod socket;
+#[cfg(test)]
+mod tests;
+
+// Re-exported for main.rs, which wires it in as the pbx `MediaControl`.
+#[allow(unused_imports)]
+pub use control::RelayTable;
+
+use shared::{BridgeShared, Origin, PumpCounters};
+use socket::{BridgeIo, PoolInner};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Why the relay could not give a call its media ports.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("RTP port range {lo}-{hi} holds no even/odd port pair")]
+    BadRange { lo: u16, hi: u16 },
+    #[error("no free RTP port pair left in {lo}-{hi}")]
+    Exhausted { lo: u16, hi: u16 },
+    #[error("cannot bind RTP socket on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the RTP relay must be used from inside a tokio runtime")]
+    NoRuntime,
+}
+
+/// Tunables; [`RelayConfig::default`] is what the daemon uses.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayConfig {
+    /// How long a learned source stays locked after its last packet.
+    pub latch_window: Duration,
+    /// Requested SO_RCVBUF/SO_SNDBUF of each socket, in bytes.
+    pub socket_buffer: usize,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            latch_window: Duration::from_secs(2),
+            socket_buffer: 256 * 1024,
+        }
+    }
+}
+
+/// One side of a bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leg {
+    A,
+    B,
+}
+
+impl Leg {
+    fn index(self) -> usize {
+        match self {
+            Leg::A => 0,
+            Leg::B => 1,
+        }
+    }
+}
+
+/// The pool of relay ports; cheap to clone (shared inside).
+#[derive(Debug, Clone)]
+pub struct PortPool {
+    inner: Arc<PoolInner>,
+    config: RelayConfig,
+}
+
+impl PortPool {
+    /// Ports `lo..=hi` on `bind_ip`; each bridge takes two even ports and their odd
+    /// neighbours.
+    pub fn new(lo: u16, hi: u16, bind_ip: IpAddr) -> Result<Self, RelayError> {
+        Self::with_config(lo, hi, bind_ip, RelayConfig::default())
+    }
+
+    pub fn with_config(
+        lo: u16,
+        hi: u16,
+        bind_ip: IpAddr,
+        config: RelayConfig,
+    ) -> Result<Self, RelayError> {
+        Ok(PortPool {
+            inner: Arc::new(PoolInner::new(lo, hi, bind_ip, config.socket_buffer)?),
+            config,
+        })
+    }
+
+    pub fn bind_ip(&self) -> IpAddr {
+        self.inner.ip
+    }
+
+    /// Free port pairs (a bridge needs two).
+    pub fn free_pairs(&self) -> usize {
+        self.inner.free_pairs()
+    }
+
+    /// Binds a bridge's four sockets and starts relaying. `a_remote`/`b_remote` are the
+    /// legs' SDP addresses when known. Must run inside a tokio runtime.
+    pub fn open_bridge(
+        &self,
+        a_remote: Option<SocketAddr>,
+        b_remote: Option<SocketAddr>,
+    ) -> Result<Bridge, RelayError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| RelayError::NoRuntime)?;
+        let a = socket::bind_pair(&self.inner)?;
+        let b = socket::bind_pair(&self.inner)?;
+        let ports = [a.lease.port(), b.lease.port()];
+        let io = Arc::new(BridgeIo { legs: [a, b] });
+        let shared = Arc::new(BridgeShared::new(a_remote, b_remote));
+        let window = self.config.latch_window;
+        let tasks = [
+            (pump::Kind::Rtp, 0),
+            (pump::Kind::Rtp, 1),
+            (pump::Kind::Rtcp, 0),
+            (pump::Kind::Rtcp, 1),
+        ]
+        .map(|(kind, from)| {
+            runtime.spawn(pump::run(
+                kind,
+                from,
+                Arc::clone(&io),
+                Arc::clone(&shared),
+                window,
+            ))
+        });
+        Ok(Bridge {
+            ports,
+            shared,
+            tasks,
+        })
+    }
+}
+
+/// Counters and addresses of one leg.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LegStats {
+    /// Datagrams received on this leg's RTP port (from the leg or anyone else).
+    pub packets_in: u64,
+    pub bytes_in: u64,
+    /// Datagrams sent to this leg (relayed from the other leg).
+    pub packets_out: u64,
+    pub bytes_out: u64,
+    pub rtcp_packets_in: u64,
+    pub rtcp_packets_out: u64,
+    /// Received from this leg's ports but not relayed: foreign source while latched,
+    /// no address known for the other leg, or a send error.
+    pub dropped: u64,
+    /// Where this leg's RTP is sent now.
+    pub remote: Option<SocketAddr>,
+    /// True once the leg's real RTP source has been seen.
+    pub latched: bool,
+}
+
+/// Counters of both legs of a bridge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BridgeStats {
+    pub a: LegStats,
+    pub b: LegStats,
+}
+
+/// A relayed call's media. Dropping it stops relaying and frees its ports.
+#[derive(Debug)]
+pub struct Bridge {
+    ports: [u16; 2],
+    shared: Arc<BridgeShared>,
+    tasks: [JoinHandle<()>; 4],
+}
+
+impl Bridge {
+    /// RTP port on the box that leg A sends to (RTCP is the next port).
+    pub fn local_port_a(&self) -> u16 {
+        self.ports[0]
+    }
+
+    /// RTP port on the box that leg B sends to (RTCP is the next port).
+    pub fn local_port_b(&self) -> u16 {
+        self.ports[1]
+    }
+
+    pub fn local_port(&self, leg: Leg) -> u16 {
+        self.ports[leg.index()]
+    }
+
+    pub fn set_remote_a(&self, addr: SocketAddr) {
+        self.set_remote(Leg::A, addr);
+    }
+
+    pub fn set_remote_b(&self, addr: SocketAddr) {
+        self.set_remote(Leg::B, addr);
+    }
+
+    /// A new address from the leg's SDP (re-INVITE): the relay sends there and
+    /// re-learns from the leg's next valid packet.
+    pub fn set_remote(&self, leg: Leg, addr: SocketAddr) {
+        let i = leg.index();
+        self.shared.rtp_remote[i].set(Some(addr), Origin::Signalled);
+        self.shared.rtcp_remote[i].set(Some(shared::rtcp_of(addr)), Origin::Signalled);
+        self.shared.latched[i].store(false, Ordering::Relaxed);
+    }
+
+    pub fn stats(&self) -> BridgeStats {
+        BridgeStats {
+            a: self.leg_stats(0),
+            b: self.leg_stats(1),
+        }
+    }
+
+    fn leg_stats(&self, i: usize) -> LegStats {
+        let s = &self.shared;
+        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        let from: &PumpCounters = &s.rtp_from[i];
+        let to: &PumpCounters = &s.rtp_from[1 - i];
+        LegStats {
+            packets_in: load(&from.received),
+            bytes_in: load(&from.received_bytes),
+            packets_out: load(&to.forwarded),
+            bytes_out: load(&to.forwarded_bytes),
+            rtcp_packets_in: load(&s.rtcp_from[i].received),
+            rtcp_packets_out: load(&s.rtcp_from[1 - i].forwarded),
+            dropped: load(&from.dropped) + load(&s.rtcp_from[i].dropped),
+            remote: s.rtp_remote[i].get().addr,
+            latched: s.latched[i].load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops relaying and waits until the sockets are closed, so the ports are
+    /// bindable again when this returns.
+    pub async fn close(mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in &mut self.tasks {
+            // A cancelled task reports JoinError::Cancelled: that is the point.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
