@@ -55,7 +55,7 @@ pub enum DialTarget {
 
 #[derive(Debug, Clone)]
 enum Entry {
-    /// Username of the account (index into `accounts`).
+    /// Username of the account (key of `accounts`), so each account is stored once.
     Extension(String),
     Other(DialTarget),
 }
@@ -63,7 +63,9 @@ enum Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
     accounts: HashMap<String, SipAccount>,
-    numbers: HashMap<(u32, String), Entry>,
+    /// Per tenant, then per number: two levels so that `resolve` looks up a `&str` without
+    /// allocating on every INVITE.
+    numbers: HashMap<u32, HashMap<String, Entry>>,
 }
 
 impl Directory {
@@ -72,7 +74,7 @@ impl Directory {
     }
 
     pub fn resolve(&self, tenant_id: u32, dialled: &str) -> DialTarget {
-        match self.numbers.get(&(tenant_id, dialled.to_owned())) {
+        match self.numbers.get(&tenant_id).and_then(|n| n.get(dialled)) {
             Some(Entry::Extension(username)) => match self.accounts.get(username) {
                 Some(a) => DialTarget::Extension(a.clone()),
                 None => DialTarget::Unknown,
@@ -92,6 +94,13 @@ impl Directory {
 
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
+    }
+
+    fn insert(&mut self, tenant_id: u32, number: String, entry: Entry) {
+        self.numbers
+            .entry(tenant_id)
+            .or_default()
+            .insert(number, entry);
     }
 }
 
@@ -117,8 +126,9 @@ pub(crate) fn load(conn: &Connection) -> Result<Directory, StoreError> {
             forward_no_answer: r.dest(12)?,
         }))?;
     for a in accounts {
-        dir.numbers.insert(
-            (a.tenant_id, a.extension.clone()),
+        dir.insert(
+            a.tenant_id,
+            a.extension.clone(),
             Entry::Extension(a.username.clone()),
         );
         dir.accounts.insert(a.username.clone(), a);
@@ -153,8 +163,8 @@ pub(crate) fn load(conn: &Connection) -> Result<Directory, StoreError> {
                 make(r.get(2)?, r.get(3)?),
             ))
         })?;
-        for (key, target) in found {
-            dir.numbers.insert(key, Entry::Other(target));
+        for ((tenant, number), target) in found {
+            dir.insert(tenant, number, Entry::Other(target));
         }
     }
     let aliases = rows(
@@ -172,8 +182,8 @@ pub(crate) fn load(conn: &Connection) -> Result<Directory, StoreError> {
             ))
         },
     )?;
-    for (key, target) in aliases {
-        dir.numbers.insert(key, Entry::Other(target));
+    for ((tenant, number), target) in aliases {
+        dir.insert(tenant, number, Entry::Other(target));
     }
     Ok(dir)
 }
