@@ -1,4 +1,5 @@
 //! Client transactions (ICT, NICT) in virtual time.
+#![allow(clippy::unwrap_used)]
 mod transaction_support;
 
 use std::time::Instant;

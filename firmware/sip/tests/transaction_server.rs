@@ -1,4 +1,5 @@
 //! Server transactions (IST, NIST) in virtual time.
+#![allow(clippy::unwrap_used)]
 mod transaction_support;
 
 use std::time::Instant;

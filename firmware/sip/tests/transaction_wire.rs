@@ -1,6 +1,7 @@
 //! Two transaction layers wired back to back through an in-memory lossy "network" (every Nth
 //! datagram dropped), driven in virtual time with small TUs on both sides. Every transaction must
 //! complete and every transaction must eventually be removed.
+#![allow(clippy::unwrap_used)]
 mod transaction_support;
 
 use std::collections::{HashMap, HashSet};
@@ -25,7 +26,7 @@ struct Wire {
 impl Wire {
     fn passes(&mut self) -> bool {
         self.seen += 1;
-        let drop = self.every != 0 && self.seen % self.every == 0;
+        let drop = self.every != 0 && self.seen.is_multiple_of(self.every);
         self.dropped += usize::from(drop);
         !drop
     }

@@ -120,6 +120,7 @@ pub(crate) fn client_key_for_request(req: &Request) -> Option<ClientTxKey> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::header::Params;

@@ -1,5 +1,5 @@
 //! Shared helpers of the transaction tests: virtual time, message builders, output draining.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -128,13 +128,12 @@ pub fn method_of(t: &Transmit) -> String {
     text(t).split(' ').next().unwrap_or("").to_string()
 }
 
+/// What happened while time advanced: (offset from base, item).
+pub type Timeline = (Vec<(Duration, Transmit)>, Vec<(Duration, TxEvent)>);
+
 /// Advances virtual time timer by timer until `until`, collecting (offset from base, transmit)
 /// and events. Never sleeps.
-pub fn run_until(
-    layer: &mut TransactionLayer,
-    base: Instant,
-    until: Duration,
-) -> (Vec<(Duration, Transmit)>, Vec<(Duration, TxEvent)>) {
+pub fn run_until(layer: &mut TransactionLayer, base: Instant, until: Duration) -> Timeline {
     let mut sent = Vec::new();
     let mut evs = Vec::new();
     while let Some(at) = layer.poll_timeout() {
