@@ -289,3 +289,23 @@ fn try_send_request_refuses_a_request_without_branch() {
     );
     assert!(l.is_empty());
 }
+
+#[test]
+fn a_zero_t1_is_sanitized_instead_of_spinning() {
+    let base = Instant::now();
+    let mut l = TransactionLayer::new(TimerConfig {
+        t1: std::time::Duration::ZERO,
+        t2: std::time::Duration::ZERO,
+        t4: std::time::Duration::ZERO,
+    });
+    assert_eq!(l.config().t1, ms(1));
+    l.send_request(invite("z9hG4bKz", "cz"), udp(5080), base);
+    let (sent, evs) = run_until(&mut l, base, ms(1_000));
+    assert_eq!(
+        sent.len(),
+        1 + 6,
+        "initial + 6 Timer A retransmissions before Timer B at 64 ms"
+    );
+    assert_eq!(evs.len(), 1);
+    assert!(l.is_empty());
+}

@@ -22,9 +22,10 @@ pub struct TransactionLayer {
 }
 
 impl TransactionLayer {
+    /// `config` is [sanitized](TimerConfig::sanitized) first.
     pub fn new(config: TimerConfig) -> Self {
         TransactionLayer {
-            ctx: Ctx::new(config),
+            ctx: Ctx::new(config.sanitized()),
             clients: HashMap::new(),
             servers: HashMap::new(),
             accepted: HashMap::new(),

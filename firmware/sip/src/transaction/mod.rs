@@ -81,6 +81,19 @@ impl Default for TimerConfig {
 }
 
 impl TimerConfig {
+    /// The configuration actually used: T1 at least 1 ms (a zero T1 would make Timer A/E/G fire
+    /// forever at the same instant), every value at most 10 minutes (so `Instant + 64·T1` cannot
+    /// overflow), and T2 ≥ T1.
+    pub fn sanitized(self) -> TimerConfig {
+        const MAX: Duration = Duration::from_secs(600);
+        let t1 = self.t1.clamp(Duration::from_millis(1), MAX);
+        TimerConfig {
+            t1,
+            t2: self.t2.clamp(t1, MAX),
+            t4: self.t4.min(MAX),
+        }
+    }
+
     /// 64·T1: Timers B, F, H, J (unreliable), L, M.
     pub fn transaction_timeout(&self) -> Duration {
         self.t1.saturating_mul(64)
