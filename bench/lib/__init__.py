@@ -1,0 +1,1 @@
+"""Helpers of the Centralita SIPp benchmark (scripts/bench -> bench/run.py)."""

@@ -1,0 +1,75 @@
+"""What every phase of a bench run shares: the plan, the folder, the ports."""
+
+import os
+from dataclasses import dataclass, field
+
+from . import procstat
+
+
+@dataclass
+class Plan:
+    """Sizes and durations of one run. Every phase is bounded by these in
+    count (SIPp -m) and in time (SIPp -timeout, plus our own kill)."""
+
+    reg_users: int = 2000  # distinct accounts registered in phase (a)
+    reg_churn: int = 30000  # re-registrations, in two rounds, in phase (a)
+    reg_rate: int = 6000  # offered REGISTER transactions per second (above target)
+    reg_limit: int = 400  # outstanding registrations SIPp may have
+    setup_callees: int = 100  # extensions answering in phase (b)
+    setup_calls: int = 12000  # call set-ups in phase (b)
+    setup_rate: int = 1200  # offered call set-ups per second (above target)
+    setup_limit: int = 600
+    rtp_calls: int = 800  # concurrent bridged calls in phase (c)
+    rtp_rate: int = 100  # call set-ups per second of each half while ramping up
+    rtp_window_s: int = 30  # how long every call is up and talking, measured
+    idle_s: float = 3.0  # quiet time before an idle RSS reading
+
+
+QUICK = Plan(reg_users=300, reg_churn=4000, setup_callees=20, setup_calls=2000, setup_rate=800,
+             setup_limit=300, rtp_calls=100, rtp_rate=50, rtp_window_s=8, idle_s=1.5)
+
+
+@dataclass
+class Ports:
+    """Loopback ports: away from 5060 and the daemon's default RTP range so a
+    bench can run beside the end-to-end tests of the rest of the team."""
+
+    sip: int = 35060
+    http: int = 35080
+    rtp_lo: int = 20002  # 800 calls x 2 legs x RTP+RTCP = 3,200 ports
+    rtp_hi: int = 27999
+    sipp_sip_base: int = 35061  # + 0..9, one per SIPp instance
+    # Below the kernel's ephemeral range (32768-) so no client socket of
+    # anybody takes them: 1000 ports per SIPp instance that has media
+    # (rtp_stream takes two per call).
+    sipp_media_base: int = 28000
+
+    def sipp_sip(self, slot):
+        return self.sipp_sip_base + slot
+
+    def sipp_media(self, slot):
+        return self.sipp_media_base + 1000 * slot
+
+
+@dataclass
+class Ctx:
+    workdir: str
+    plan: Plan
+    ports: Ports
+    pools: object  # tenant.Pools
+    daemon: object  # daemon.Daemon
+    audio_file: str
+    notes: list = field(default_factory=list)  # things the report must say
+
+    def path(self, name):
+        return os.path.join(self.workdir, name)
+
+    @property
+    def target(self):
+        return f"127.0.0.1:{self.ports.sip}"
+
+    def sample(self):
+        return procstat.sample(self.daemon.pid)
+
+    def note(self, text):
+        self.notes.append(text)

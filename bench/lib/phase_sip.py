@@ -1,0 +1,123 @@
+"""Phases (a) and (b): authenticated REGISTERs and call set-ups per second.
+
+Each SIPp run is offered more than the target rate and a bounded number of
+outstanding transactions; what it achieves is successful calls over SIPp's
+own run time. The daemon's CPU over the same run says whether the daemon or
+the load generator (same two cores) was the limit.
+"""
+
+import time
+from dataclasses import dataclass
+
+from . import procstat, tenant
+from .scenarios import render
+from .sipp import Sipp, run_seconds, stat_int
+
+
+@dataclass
+class RunResult:
+    name: str
+    offered_rate: int
+    attempted: int
+    successful: int
+    failed: int
+    retransmissions: int
+    seconds: float
+    daemon_cores: float
+    sipp_cores: float
+    errors: list
+    rc: int
+
+    @property
+    def rate(self):
+        return self.successful / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_load(ctx, name, scenario, inf, calls, rate, limit, slot, extra=()):
+    """One bounded SIPp load run against the daemon, with CPU of both sides."""
+    # Time bound: the calls at a quarter of the offered rate, plus slack.
+    timeout_s = int(calls / max(rate / 4, 1)) + 15
+    sipp = Sipp(name, ctx.workdir, scenario, ctx.target, ctx.ports.sipp_sip(slot), inf=inf,
+                calls=calls, rate=rate, limit=limit, timeout_s=timeout_s,
+                media_port=ctx.ports.sipp_media(slot), extra=extra)
+    before = ctx.sample()
+    sipp.start()
+    sipp_ticks = 0
+    while sipp.running() and time.monotonic() - sipp.started < timeout_s + 10:
+        sipp_ticks = procstat.cpu_ticks(sipp.pid) or sipp_ticks
+        time.sleep(0.05)
+    rc = sipp.wait()
+    after = ctx.sample()
+    stats = sipp.stats()
+    seconds = run_seconds(stats) or (after.at - before.at)
+    return RunResult(
+        name=name, offered_rate=rate, attempted=stat_int(stats, "TotalCallCreated"),
+        successful=stat_int(stats, "SuccessfulCall(C)"), failed=stat_int(stats, "FailedCall(C)"),
+        retransmissions=stat_int(stats, "Retransmissions(C)"), seconds=seconds,
+        daemon_cores=procstat.cores_used(before, after),
+        sipp_cores=sipp_ticks / procstat.CLK_TCK / max(after.at - before.at, 1e-6),
+        errors=sipp.errors_tail(), rc=rc)
+
+
+def phase_register(ctx):
+    """(a) REGISTER/401/REGISTER/200 over many users; RSS before and after
+    re-registration churn, which must stay flat (bindings are replaced, not
+    added, and challenges/nonces must not pile up)."""
+    plan, pools = ctx.plan, ctx.pools
+    users = range(pools.reg_first, pools.reg_first + plan.reg_users)
+    csv = ctx.path("reg_users.csv")
+    tenant.write_users_csv(csv, users)
+    scenario = render("register", ctx.workdir)
+    rss = [("before registrations", ctx.sample().rss_kb)]
+    runs = [run_load(ctx, "reg_initial", scenario, csv, plan.reg_users, plan.reg_rate,
+                     plan.reg_limit, slot=0)]
+    rss.append((f"after {plan.reg_users} first registrations", ctx.sample().rss_kb))
+    half = plan.reg_churn // 2
+    for i in (1, 2):
+        runs.append(run_load(ctx, f"reg_churn{i}", scenario, csv, half, plan.reg_rate,
+                             plan.reg_limit, slot=0))
+        rss.append((f"after churn round {i} ({half} re-registrations)", ctx.sample().rss_kb))
+    return {"runs": runs, "rss": rss}
+
+
+def start_callees(ctx, name, extensions, ooc, slot, hold_s, rtp_echo=False):
+    """A SIPp instance that registers `extensions` on its own socket and
+    answers the calls the box sends them with the `ooc` scenario. Returns it
+    once every extension is registered (or raises)."""
+    csv = ctx.path(f"{name}_users.csv")
+    tenant.write_users_csv(csv, extensions)
+    main = render("callee_register", ctx.workdir, hold_ms=int(hold_s * 1000))
+    count = len(extensions)
+    sipp = Sipp(name, ctx.workdir, main, ctx.target, ctx.ports.sipp_sip(slot), inf=csv,
+                calls=count, rate=min(count, 500), limit=count, timeout_s=hold_s + 30,
+                media_port=ctx.ports.sipp_media(slot), rtp_echo=rtp_echo, ooc=ooc,
+                trace_err=False).start()
+    got = sipp.wait_log_count("registered", count, timeout_s=15 + count / 100)
+    if got < count:
+        sipp.stop()
+        raise PhaseError(f"{name}: only {got} of {count} callee extensions registered "
+                         f"(SIPp files: {sipp.screen_file}, {sipp.stderr_file})")
+    return sipp
+
+
+class PhaseError(Exception):
+    """A phase could not set itself up (e.g. callees did not register)."""
+
+
+def phase_setups(ctx):
+    """(b) INVITE/407/ACK/INVITE+auth/100/180/200/ACK/BYE/200, no media,
+    callers spread over the caller pool, callees over a small callee pool."""
+    plan, pools = ctx.plan, ctx.pools
+    callees = list(range(pools.callee_first, pools.callee_first + plan.setup_callees))
+    callers = list(range(pools.caller_first, pools.caller_first + pools.caller_count))
+    csv = ctx.path("setup_calls.csv")
+    tenant.write_calls_csv(csv, [(c, callees[i % len(callees)]) for i, c in enumerate(callers)])
+    budget_s = plan.setup_calls / max(plan.setup_rate / 4, 1) + 30
+    ooc = render("callee_answer", ctx.workdir)
+    callee = start_callees(ctx, "setup_callees", callees, ooc, slot=1, hold_s=budget_s)
+    try:
+        run = run_load(ctx, "setup_caller", render("caller_setup", ctx.workdir), csv,
+                       plan.setup_calls, plan.setup_rate, plan.setup_limit, slot=0)
+    finally:
+        callee.stop()
+    return {"runs": [run]}

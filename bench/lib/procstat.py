@@ -1,0 +1,99 @@
+"""Reads what the kernel knows about a process: RSS, CPU ticks, open fds.
+
+Everything here is a plain read of /proc, so the bench measures the daemon
+from outside, exactly as an operator would, with no help from the daemon.
+"""
+
+import os
+import time
+from dataclasses import dataclass
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Sample:
+    """One look at a process at a monotonic instant."""
+
+    at: float  # time.monotonic()
+    rss_kb: int
+    cpu_ticks: int  # utime + stime, in CLK_TCK units
+    threads: int
+    fds: int
+
+
+def rss_kb(pid):
+    """VmRSS of pid in KiB, or 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def cpu_ticks(pid):
+    """utime + stime of pid (all its threads), in clock ticks; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            raw = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    # The command name (field 2) may hold spaces and parentheses: split after
+    # the last ')' so field numbering is right whatever the name is.
+    rest = raw[raw.rfind(")") + 2:].split()
+    # rest[0] is field 3 (state); utime is field 14, stime field 15.
+    return int(rest[11]) + int(rest[12])
+
+
+def threads(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def fd_count(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return 0
+
+
+def sample(pid):
+    return Sample(time.monotonic(), rss_kb(pid), cpu_ticks(pid), threads(pid), fd_count(pid))
+
+
+def cores_used(a, b):
+    """Average number of cores pid used between two samples."""
+    wall = b.at - a.at
+    if wall <= 0:
+        return 0.0
+    return (b.cpu_ticks - a.cpu_ticks) / CLK_TCK / wall
+
+
+def group_ticks(pids):
+    return sum(cpu_ticks(p) for p in pids)
+
+
+def udp_counters():
+    """The Udp: line of /proc/net/snmp as a dict (whole network namespace:
+    other programs' traffic is in it too, so only deltas over a phase mean
+    anything, and only as a hint)."""
+    with open("/proc/net/snmp") as f:
+        lines = [l.split() for l in f if l.startswith("Udp:")]
+    if len(lines) < 2:
+        return {}
+    names, values = lines[0][1:], lines[1][1:]
+    return {n: int(v) for n, v in zip(names, values)}
+
+
+def udp_delta(before, after):
+    keys = ("InDatagrams", "NoPorts", "InErrors", "RcvbufErrors", "SndbufErrors")
+    return {k: after.get(k, 0) - before.get(k, 0) for k in keys}

@@ -1,0 +1,139 @@
+"""Turns phase results into the printed report (and a JSON copy)."""
+
+import json
+from dataclasses import asdict, is_dataclass
+
+TARGETS = {
+    "reg_per_s": 3000,
+    "setups_per_s": 1000,
+    "calls": 800,
+    "loss": 0.001,
+    "core_pct_per_call": 0.15,
+    "idle_rss_mb": 20,
+    "kb_per_call": 100,
+}
+
+
+def _mb(kb):
+    return f"{kb / 1024:.1f} MB"
+
+
+def _verdict(ok):
+    return "ok" if ok else "MISSED"
+
+
+def _runs_table(runs):
+    lines = ["    run              offered/s   done  failed retrans   secs  achieved/s"
+             "  daemon CPU  SIPp CPU"]
+    for r in runs:
+        lines.append(f"    {r.name:<16} {r.offered_rate:>9} {r.successful:>6} {r.failed:>7}"
+                     f" {r.retransmissions:>7} {r.seconds:>6.2f} {r.rate:>11.0f}"
+                     f" {r.daemon_cores:>8.2f} c {r.sipp_cores:>7.2f} c")
+        for e in r.errors[-2:]:
+            lines.append(f"      sipp: {e[:150]}")
+    return lines
+
+
+def combined_rate(runs):
+    ok = sum(r.successful for r in runs)
+    secs = sum(r.seconds for r in runs)
+    return ok / secs if secs > 0 else 0.0
+
+
+def render(res):
+    t = TARGETS
+    out = [f"Centralita SIPp benchmark ({res['mode']}) - {res['when']}",
+           f"  binary {res['binary']}", f"  {res['sipp_version']}; {res['cores']} cores,"
+           " SIPp on the same cores; run folder " + res["workdir"], ""]
+    if "idle_start_kb" in res:
+        kb = res["idle_start_kb"]
+        out.append(f"(d) idle RSS after start: {_mb(kb)}  [target < {t['idle_rss_mb']} MB]"
+                   f" {_verdict(kb < t['idle_rss_mb'] * 1024)}")
+    reg = res.get("register")
+    if isinstance(reg, dict):
+        churn = reg["runs"][1:] or reg["runs"]
+        rate = combined_rate(churn)
+        out += ["", "(a) authenticated REGISTERs (REGISTER, 401, REGISTER+Digest MD5, 200)"]
+        out += _runs_table(reg["runs"])
+        out.append(f"    sustained under churn: {rate:.0f} REG/s  [target {t['reg_per_s']}]"
+                   f" {_verdict(rate >= t['reg_per_s'])}")
+        out.append("    daemon RSS: " + "; ".join(f"{label} {_mb(kb)}" for label, kb in reg["rss"]))
+        growth = reg["rss"][-1][1] - reg["rss"][1][1]
+        out.append(f"    RSS change over the churn: {growth:+d} KB"
+                   f" {_verdict(growth < 1024)} (flat = under 1 MB)")
+    elif reg:
+        out += ["", f"(a) REGISTER phase failed: {reg}"]
+    setups = res.get("setups")
+    if isinstance(setups, dict):
+        run = setups["runs"][0]
+        out += ["", "(b) authenticated call set-ups (INVITE, 407, ACK, INVITE+auth, 100/180/200,"
+                " ACK, BYE, 200; no media)"]
+        out += _runs_table(setups["runs"])
+        out.append(f"    achieved: {run.rate:.0f} set-ups/s  [target {t['setups_per_s']}]"
+                   f" {_verdict(run.rate >= t['setups_per_s'] and run.failed == 0)}")
+    elif setups:
+        out += ["", f"(b) call set-up phase failed: {setups}"]
+    media = res.get("media")
+    if media is not None and not isinstance(media, str):
+        out += ["", "(c) concurrent G.711 calls, RTP relayed both ways at 50 packets/s per direction"]
+        out += _media_lines(media)
+    elif media:
+        out += ["", f"(c) media phase failed: {media}"]
+    if "idle_end_kb" in res:
+        out += ["", f"(d) idle RSS after the load: {_mb(res['idle_end_kb'])}"]
+    if "exit" in res:
+        code, secs, killed = res["exit"]
+        out.append(f"daemon shutdown on SIGTERM: exit {code} in {secs:.2f}s"
+                   + (" (had to SIGKILL it)" if killed else ""))
+    for note in res.get("notes", []):
+        out.append(f"NOTE: {note}")
+    return "\n".join(out)
+
+
+def _media_lines(m):
+    t = TARGETS
+    up = max(m.calls_up, 1)
+    pct = m.daemon_cores / up * 100
+    kb = (m.rss_loaded_kb - m.rss_before_kb) / up
+    lines = [f"    calls up during the window: {m.calls_up} of {m.calls_target}"
+             f"  [target {t['calls']}] {_verdict(m.calls_up >= t['calls'])}"]
+    worst = None
+    for h in m.halves:
+        loss = h.loss
+        shown = "unread" if loss is None else f"{loss * 100:.4f}%"
+        if loss is not None:
+            worst = loss if worst is None else max(worst, loss)
+        lines.append(f"    {h.name}: {h.calls} calls, {h.successful} ok / {h.failed} failed,"
+                     f" {h.stopped} streams ran to the end; sent {h.sent}, received"
+                     f" {h.received}: loss {shown}")
+        for e in h.errors[-2:]:
+            lines.append(f"      sipp: {e[:150]}")
+    if worst is not None:
+        lines.append(f"    worst loss: {worst * 100:.4f}%  [target < {t['loss'] * 100:.1f}%]"
+                     f" {_verdict(worst < t['loss'])}")
+    lines.append(f"    daemon CPU over {m.window_s:.1f}s: {m.daemon_cores:.3f} cores ="
+                 f" {pct:.3f}% of a core per bridged call  [target <= {t['core_pct_per_call']}%]"
+                 f" {_verdict(pct <= t['core_pct_per_call'])}")
+    lines.append(f"    SIPp (4 instances) CPU over the window: {m.sipp_cores:.2f} cores")
+    lines.append(f"    daemon RSS: {_mb(m.rss_before_kb)} before, {_mb(m.rss_loaded_kb)} loaded ="
+                 f" {kb:.1f} KB per call  [target < {t['kb_per_call']} KB]"
+                 f" {_verdict(kb < t['kb_per_call'])}")
+    lines.append(f"    daemon open fds {m.fds_loaded}, threads {m.threads_loaded} while loaded")
+    u = m.udp
+    lines.append(f"    kernel UDP counters over the phase (whole host): in {u['InDatagrams']},"
+                 f" receive-buffer drops {u['RcvbufErrors']}, no port {u['NoPorts']}")
+    return lines
+
+
+def to_json(res, path):
+    def plain(x):
+        if is_dataclass(x):
+            return {k: plain(v) for k, v in asdict(x).items()}
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        return x
+
+    with open(path, "w") as f:
+        json.dump(plain(res), f, indent=1, default=str)

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Centralita SIPp benchmark (issue 2, point 9). Entry point of scripts/bench.
+
+Builds the release daemon, starts it on loopback with a fresh data folder
+and a generated bench tenant, drives it with SIPp through four phases and
+prints a report:
+  (a) authenticated REGISTERs per second, RSS across re-registration churn;
+  (b) authenticated call set-ups per second (no media);
+  (c) concurrent bridged G.711 calls with RTP both ways: loss, CPU and RSS
+      per call;
+  (d) idle RSS.
+Every SIPp run is bounded by -m and -timeout, and we kill what outlives it.
+Only processes this script started are ever signalled.
+"""
+
+import argparse
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lib import daemon as dmn  # noqa: E402
+from lib import report, sipp, tenant  # noqa: E402
+from lib.context import QUICK, Ctx, Plan, Ports  # noqa: E402
+from lib.phase_media import phase_media  # noqa: E402
+from lib.phase_sip import PhaseError, phase_register, phase_setups  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="1-minute smoke version")
+    p.add_argument("--no-build", action="store_true",
+                   help="use target/release/centralita as it is")
+    p.add_argument("--binary", help="bench this centralita binary instead (implies --no-build)")
+    p.add_argument("--phases", default="abc", help="subset of a,b,c to run (d always runs)")
+    p.add_argument("--calls", type=int, help="concurrent calls of phase (c) (default 800, quick 100)")
+    p.add_argument("--rtp-window", type=int, help="seconds of phase (c) measured")
+    p.add_argument("--reg-rate", type=int, help="offered REGISTERs per second")
+    p.add_argument("--setup-rate", type=int, help="offered call set-ups per second")
+    p.add_argument("--rust-log", default=os.environ.get("BENCH_RUST_LOG", "warn"),
+                   help="RUST_LOG of the daemon (default warn: logging is not what we measure)")
+    p.add_argument("--keep", action="store_true", help="keep the run folder (kept anyway on failure)")
+    return p.parse_args()
+
+
+def make_plan(args):
+    plan = Plan(**vars(QUICK)) if args.quick else Plan()
+    if args.calls:
+        plan.rtp_calls = args.calls
+    if args.rtp_window:
+        plan.rtp_window_s = args.rtp_window
+    if args.reg_rate:
+        plan.reg_rate = args.reg_rate
+    if args.setup_rate:
+        plan.setup_rate = args.setup_rate
+    return plan
+
+
+def sipp_version():
+    try:
+        out = subprocess.run(["sipp", "-v"], capture_output=True, text=True, timeout=5).stdout
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        if "SIPp v" in line:
+            return line.strip()
+    return "SIPp (version unknown)"
+
+
+def main():
+    args = parse_args()
+    version = sipp_version()
+    if version is None:
+        print("bench: SIPp not found; install it with `apt-get install sip-tester`", file=sys.stderr)
+        return 2
+    plan = make_plan(args)
+    workdir = tempfile.mkdtemp(prefix="centralita-bench-")
+    res = {"mode": "quick" if args.quick else "full", "workdir": workdir,
+           "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "sipp_version": version, "cores": os.cpu_count(), "notes": []}
+    ok = False
+    d = None
+    try:
+        binary = args.binary or os.path.join(REPO, "target", "release", "centralita")
+        if not (args.binary or args.no_build):
+            log(f"building the release daemon (log: {workdir}/build.log)")
+            binary = dmn.build(REPO, os.path.join(workdir, "build.log"))
+        res["binary"] = binary
+        pools = tenant.make_pools(plan.reg_users, max(plan.rtp_calls, 100),
+                                  plan.setup_callees + plan.rtp_calls)
+        data = os.path.join(workdir, "data")
+        os.makedirs(data)
+        doc = os.path.join(workdir, "bench-tenant.json")
+        tenant.write_tenant(doc, pools)
+        log(f"importing bench tenant {tenant.TENANT_ID} ({len(list(pools.all_extensions()))} extensions)")
+        dmn.import_tenant(binary, data, doc, os.path.join(workdir, "import.log"))
+        audio = os.path.join(workdir, "tone.pcmu")
+        tenant.write_tone(audio)
+        ports = Ports()
+        d = dmn.Daemon(binary, data, f"127.0.0.1:{ports.sip}", f"127.0.0.1:{ports.http}",
+                       f"{ports.rtp_lo}-{ports.rtp_hi}", os.path.join(workdir, "daemon.log"),
+                       args.rust_log)
+        d.start()
+        log(f"daemon ready, pid {d.pid}")
+        ctx = Ctx(workdir=workdir, plan=plan, ports=ports, pools=pools, daemon=d,
+                  audio_file=audio, notes=res["notes"])
+        time.sleep(plan.idle_s)
+        res["idle_start_kb"] = ctx.sample().rss_kb
+        phases = [("a", "register", phase_register), ("b", "setups", phase_setups),
+                  ("c", "media", phase_media)]
+        for letter, key, fn in phases:
+            if letter not in args.phases:
+                continue
+            log(f"phase ({letter}) {key}")
+            try:
+                res[key] = fn(ctx)
+            except PhaseError as e:
+                res[key] = str(e)
+            if not d.alive():
+                res["notes"].append(f"the daemon DIED during phase ({letter}), exit code "
+                                    f"{d.proc.returncode}; see {workdir}/daemon.log")
+                break
+        if d.alive():
+            time.sleep(plan.idle_s)
+            res["idle_end_kb"] = ctx.sample().rss_kb
+        ok = d.alive()
+    except dmn.DaemonError as e:
+        res["notes"].append(f"daemon: {e}")
+    except KeyboardInterrupt:
+        res["notes"].append("interrupted")
+    finally:
+        for s in list(sipp.LIVE):
+            s.stop()
+        if d is not None and d.proc is not None:
+            res["exit"] = d.stop()
+            if res["exit"][0] != 0:
+                res["notes"].append(f"daemon exit code {res['exit'][0]} on SIGTERM (contract: 0)")
+    res.setdefault("binary", "(not built)")
+    print(report.render(res))
+    report.to_json(res, os.path.join(workdir, "results.json"))
+    if ok and not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"run folder kept: {workdir}")
+    return 0 if ok else 1
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
