@@ -12,26 +12,32 @@
 //! Contract with the daemon: open once at start, `load_directory()` into memory for the
 //! SIP hot path (and again after an import), and write CDRs in batches with `insert_cdrs`.
 
+mod audit;
 mod cdr;
 mod db;
 mod demo;
 mod directory;
 pub mod document;
 mod error;
+mod messages;
 mod migrations;
 mod rows;
+mod security;
 
 use std::path::Path;
 
 use rusqlite::Connection;
 
+pub use audit::AuditEntry;
 pub use cdr::{CdrRecord, Direction, Disposition};
 pub use db::DB_FILE;
 pub use demo::{DemoExtension, DEMO_TENANT_ID};
 pub use directory::{DialTarget, Directory, SipAccount};
 pub use document::{parse_document, validate_document, ImportSummary, TenantDocument};
 pub use error::{Problem, Problems, StoreError};
+pub use messages::{Recording, VoicemailMessage};
 pub use migrations::LATEST as SCHEMA_VERSION;
+pub use security::{AllowedNet, Ban};
 
 use error::DbContext;
 
@@ -75,7 +81,16 @@ impl Store {
     /// reported), then replaces the tenant's configuration in one transaction. CDRs,
     /// voicemail messages, recordings and the audit log are kept.
     pub fn import_document(&mut self, doc: &TenantDocument) -> Result<ImportSummary, StoreError> {
-        document::import::import(&mut self.conn, doc)
+        document::import::import(&mut self.conn, doc, None)
+    }
+
+    /// As `import_document`, recording `audit` in the same transaction.
+    pub fn import_document_audited(
+        &mut self,
+        doc: &TenantDocument,
+        audit: &AuditEntry,
+    ) -> Result<ImportSummary, StoreError> {
+        document::import::import(&mut self.conn, doc, Some(audit))
     }
 
     pub fn export_document(&self, tenant_id: u32) -> Result<TenantDocument, StoreError> {
@@ -131,5 +146,69 @@ impl Store {
     /// The latest CDRs of every tenant on the box, newest first.
     pub fn list_recent_cdrs(&self, limit: usize) -> Result<Vec<CdrRecord>, StoreError> {
         cdr::list(&self.conn, None, limit)
+    }
+
+    pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        audit::append(&self.conn, entry)
+    }
+
+    /// Newest first; `None` lists the whole box.
+    pub fn list_audit(
+        &self,
+        tenant_id: Option<u32>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        audit::list(&self.conn, tenant_id, limit)
+    }
+
+    /// Bans an address, or updates an existing ban's reason and expiry.
+    pub fn ban(&mut self, ban: &Ban) -> Result<(), StoreError> {
+        security::ban(&self.conn, ban)
+    }
+
+    /// Lifts a ban; false if the address was not banned.
+    pub fn unban(&mut self, address: &str) -> Result<bool, StoreError> {
+        security::unban(&self.conn, address)
+    }
+
+    /// Bans in force at `now_utc` (ms); expired bans are removed.
+    pub fn active_bans(&mut self, now_utc: i64) -> Result<Vec<Ban>, StoreError> {
+        security::active(&self.conn, now_utc)
+    }
+
+    /// Networks that are never banned (every tenant's allow list).
+    pub fn allowed_networks(&self) -> Result<Vec<AllowedNet>, StoreError> {
+        security::allowed(&self.conn)
+    }
+
+    /// Stores a voicemail message's metadata; returns its id.
+    pub fn add_voicemail(&mut self, message: &VoicemailMessage) -> Result<i64, StoreError> {
+        messages::add_voicemail(&self.conn, message)
+    }
+
+    /// A box's messages, oldest first.
+    pub fn voicemails(
+        &self,
+        tenant_id: u32,
+        box_id: &str,
+    ) -> Result<Vec<VoicemailMessage>, StoreError> {
+        messages::voicemails(&self.conn, tenant_id, box_id)
+    }
+
+    pub fn mark_voicemail_heard(&mut self, id: i64) -> Result<bool, StoreError> {
+        messages::mark_heard(&self.conn, id)
+    }
+
+    /// Deletes a message and returns its audio file for the caller to remove.
+    pub fn delete_voicemail(&mut self, id: i64) -> Result<Option<String>, StoreError> {
+        messages::delete_voicemail(&self.conn, id)
+    }
+
+    pub fn add_recording(&mut self, recording: &Recording) -> Result<i64, StoreError> {
+        messages::add_recording(&self.conn, recording)
+    }
+
+    pub fn recordings(&self, tenant_id: u32, call_id: &str) -> Result<Vec<Recording>, StoreError> {
+        messages::recordings(&self.conn, tenant_id, call_id)
     }
 }

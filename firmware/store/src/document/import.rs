@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use super::model::*;
 use super::validate::validate;
+use crate::audit::AuditEntry;
 use crate::error::{DbContext, Problem, Problems, StoreError};
 
 /// Configuration tables of a tenant, children before parents so that deleting in this order
@@ -33,6 +34,7 @@ const CONFIG_TABLES: &[&str] = &[
 pub(crate) fn import(
     conn: &mut Connection,
     doc: &TenantDocument,
+    audit: Option<&AuditEntry>,
 ) -> Result<ImportSummary, StoreError> {
     let mut problems = validate(doc);
     // IMMEDIATE takes the write lock now, so the box-wide checks below cannot be invalidated
@@ -96,6 +98,10 @@ pub(crate) fn import(
         voicemail_boxes: doc.voicemail_boxes.len(),
         rows: w.rows,
     };
+    if let Some(entry) = audit {
+        // Same transaction: the change and its audit record exist together or not at all.
+        crate::audit::append(&tx, entry)?;
+    }
     tx.commit().op("committing import")?;
     Ok(summary)
 }
