@@ -1,5 +1,5 @@
 //! Two transaction layers wired back to back through an in-memory lossy "network" (every Nth
-//! datagram dropped), driven in virtual time with small TUs on both sides. Every transaction must
+//! datagram dropped, or seeded random loss), driven in virtual time with small TUs on both sides. Every transaction must
 //! complete and every transaction must eventually be removed.
 #![allow(clippy::unwrap_used)]
 mod transaction_support;
@@ -16,17 +16,48 @@ use transaction_support::*;
 const PHONE: u16 = 5070;
 const BOX: u16 = 5060;
 
-/// Drops every `every`-th datagram (0 = lossless).
+/// How the wire loses datagrams.
+#[derive(Debug, Clone, Copy)]
+enum Loss {
+    /// Drops every Nth datagram (0 = lossless).
+    EveryNth(usize),
+    /// Drops each datagram with probability `percent`/100, from a seeded xorshift generator so a
+    /// failure replays exactly.
+    Random { seed: u64, percent: u64 },
+}
+
 struct Wire {
-    every: usize,
+    loss: Loss,
+    rng: u64,
     seen: usize,
     dropped: usize,
 }
 
 impl Wire {
+    fn new(loss: Loss) -> Wire {
+        let rng = match loss {
+            Loss::Random { seed, .. } => seed | 1,
+            Loss::EveryNth(_) => 1,
+        };
+        Wire {
+            loss,
+            rng,
+            seen: 0,
+            dropped: 0,
+        }
+    }
+
     fn passes(&mut self) -> bool {
         self.seen += 1;
-        let drop = self.every != 0 && self.seen.is_multiple_of(self.every);
+        let drop = match self.loss {
+            Loss::EveryNth(every) => every != 0 && self.seen.is_multiple_of(every),
+            Loss::Random { percent, .. } => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                self.rng % 100 < percent
+            }
+        };
         self.dropped += usize::from(drop);
         !drop
     }
@@ -157,16 +188,12 @@ fn carry(
     moved
 }
 
-fn run(every: usize, calls: usize) -> Outcome {
+fn run(loss: Loss, calls: usize) -> Outcome {
     let base = Instant::now();
     let mut phone_l = TransactionLayer::new(TimerConfig::default());
     let mut box_l = TransactionLayer::new(TimerConfig::default());
     let (mut phone, mut pbx) = (Phone::default(), Pbx::default());
-    let mut wire = Wire {
-        every,
-        seen: 0,
-        dropped: 0,
-    };
+    let mut wire = Wire::new(loss);
 
     let mut expected = HashMap::new();
     for i in 0..calls {
@@ -254,17 +281,17 @@ struct Outcome {
 }
 
 /// With loss that retransmissions can repair, everything completes and is cleaned up.
-fn assert_completes(every: usize) {
-    let o = run(every, 40);
+fn assert_completes(loss: Loss) {
+    let o = run(loss, 40);
     assert_eq!(
         (o.phone_left, o.box_left),
         (0, 0),
         "every transaction removed"
     );
-    assert_eq!(o.timeouts, 0, "loss 1/{every}: no transaction timed out");
+    assert_eq!(o.timeouts, 0, "{loss:?}: no transaction timed out");
     assert_eq!(
         o.finals, o.expected,
-        "loss 1/{every}: every final response arrived"
+        "{loss:?}: every final response arrived"
     );
     let answered: HashSet<String> = o
         .expected
@@ -274,7 +301,7 @@ fn assert_completes(every: usize) {
         .collect();
     assert_eq!(o.acks, answered, "every 2xx was acknowledged");
     assert_eq!(o.ack_timeouts, 0);
-    assert!(every == 0 || o.dropped > 0);
+    assert!(matches!(loss, Loss::EveryNth(0)) || o.dropped > 0);
     // Everything settles within Timer D/J/L/M of the last activity.
     assert!(
         o.settled < Duration::from_secs(120),
@@ -285,27 +312,27 @@ fn assert_completes(every: usize) {
 
 #[test]
 fn lossless_wire_completes_everything() {
-    assert_completes(0);
+    assert_completes(Loss::EveryNth(0));
 }
 
 #[test]
 fn wire_dropping_every_3rd_datagram_completes_everything() {
-    assert_completes(3);
+    assert_completes(Loss::EveryNth(3));
 }
 
 #[test]
 fn wire_dropping_every_4th_datagram_completes_everything() {
-    assert_completes(4);
+    assert_completes(Loss::EveryNth(4));
 }
 
 #[test]
 fn wire_dropping_every_5th_datagram_completes_everything() {
-    assert_completes(5);
+    assert_completes(Loss::EveryNth(5));
 }
 
 #[test]
 fn wire_dropping_every_7th_datagram_completes_everything() {
-    assert_completes(7);
+    assert_completes(Loss::EveryNth(7));
 }
 
 /// Strictly alternating loss defeats some exchanges (a request and its single response can be
@@ -314,7 +341,7 @@ fn wire_dropping_every_7th_datagram_completes_everything() {
 /// through), which the PBX's ring timeout ends.
 #[test]
 fn wire_dropping_every_2nd_datagram_still_ends_every_client_transaction() {
-    let o = run(2, 40);
+    let o = run(Loss::EveryNth(2), 40);
     assert_eq!(o.phone_left, 0);
     for (call_id, status) in &o.finals {
         assert_eq!(o.expected.get(call_id), Some(status));
@@ -330,4 +357,12 @@ fn wire_dropping_every_2nd_datagram_still_ends_every_client_transaction() {
         "only unanswered INVITEs remain: {}",
         o.box_left
     );
+}
+
+/// 20 % random loss over many seeds: retransmissions repair it every time.
+#[test]
+fn wire_with_twenty_percent_random_loss_completes_everything() {
+    for seed in 1..=20 {
+        assert_completes(Loss::Random { seed, percent: 20 });
+    }
 }
