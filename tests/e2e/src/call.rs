@@ -1,0 +1,165 @@
+//! Call set-ups shared by the tests: a SIPp callee registered from its own port, a
+//! SIPp caller, harness-owned RTP sockets in both SDPs, and the hang-up trigger.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use crate::daemon::Daemon;
+use crate::error::{HarnessError, Result};
+use crate::rtp::{MediaInfo, RtpEndpoint};
+use crate::sip_client::{unique, Register, SipClient};
+use crate::sipp::{SippBuilder, SippOutcome, SippProcess};
+use crate::tenant::TestUser;
+use crate::{ports, wait};
+
+/// One phone played by SIPp, with the RTP socket its SDP advertises.
+pub struct Phone {
+    pub sipp: SippProcess,
+    pub rtp: RtpEndpoint,
+    pub media_file: PathBuf,
+    pub user: TestUser,
+}
+
+impl Phone {
+    /// Waits (bounded) until the scenario wrote the box's media address, failing early
+    /// with SIPp's logs if SIPp exited first.
+    pub fn media(&mut self) -> Result<MediaInfo> {
+        let file = self.media_file.clone();
+        let sipp = &mut self.sipp;
+        wait::until(
+            &format!("SIPp ({}) to see the box's SDP", self.user.username()),
+            Duration::from_secs(20),
+            Duration::from_millis(50),
+            || {
+                if let Some(info) = MediaInfo::read(&file)? {
+                    return Ok(Some(info));
+                }
+                if let Some(code) = sipp.exited()? {
+                    return Err(HarnessError::Timeout {
+                        what: format!(
+                            "the box's SDP; SIPp already exited with {code:?}\n{}",
+                            sipp.logs()
+                        ),
+                        waited: Duration::ZERO,
+                    });
+                }
+                Ok(None)
+            },
+        )
+    }
+
+    pub fn finish(self) -> Result<SippOutcome> {
+        self.sipp.wait()
+    }
+}
+
+/// A scratch folder for the media files of one test.
+pub fn scratch() -> Result<TempDir> {
+    tempfile::Builder::new()
+        .prefix("centralita-e2e-media-")
+        .tempdir()
+        .map_err(HarnessError::io("create scratch dir"))
+}
+
+/// Registers `user` with Contact = a port that SIPp then listens on with `scenario`.
+/// The REGISTER is sent from that very port, so a registrar that prefers the source
+/// address (NAT handling) and one that trusts the Contact reach the same SIPp.
+pub fn callee(daemon: &Daemon, user: TestUser, scenario: &str, dir: &TempDir) -> Result<Phone> {
+    let socket = ports::bound_udp("callee registration")?;
+    let mut client = SipClient::with_socket(socket, daemon.sip)?;
+    let port = client.local.port();
+    let reg = Register {
+        contact: Some(client.own_contact(&user)),
+        expires: Some(600),
+    };
+    let response = client.register(&user, &reg)?;
+    if response.code != 200 {
+        return Err(HarnessError::BadResponse {
+            reason: format!(
+                "callee REGISTER for {} answered {}",
+                user.username(),
+                response.code
+            ),
+            text: response.raw,
+        });
+    }
+    drop(client.into_socket());
+    let rtp = RtpEndpoint::new(*b"E2EB")?;
+    let media_file = dir.path().join(format!("{}-callee.media", user.extension));
+    let sipp = SippBuilder::new(scenario)
+        .local_port(port)
+        .key("caller", user.username())
+        .key("rtp_ip", "127.0.0.1")
+        .key("rtp_port", rtp.local.port())
+        .key("media_file", media_file.display())
+        .spawn()?;
+    sipp.wait_listening()?;
+    Ok(Phone {
+        sipp,
+        rtp,
+        media_file,
+        user,
+    })
+}
+
+/// Starts a SIPp caller as `user` dialling `number`, with `substitutions` applied to
+/// the scenario (e.g. the expected failure code of `uac_reject`).
+pub fn caller(
+    daemon: &Daemon,
+    user: TestUser,
+    number: &str,
+    scenario: &str,
+    substitutions: &[(&str, &str)],
+    dir: &TempDir,
+) -> Result<Phone> {
+    let rtp = RtpEndpoint::new(*b"E2EA")?;
+    let media_file = dir.path().join(format!("{}-caller.media", user.extension));
+    let builder = substitutions
+        .iter()
+        .fold(SippBuilder::new(scenario), |b, (from, to)| {
+            b.substitute(from, to)
+        });
+    let sipp = builder
+        .remote(daemon.sip)
+        .service(number)
+        .auth(&user.username(), user.password)
+        .key("caller", user.username())
+        .key("rtp_ip", "127.0.0.1")
+        .key("rtp_port", rtp.local.port())
+        .key("media_file", media_file.display())
+        .spawn()?;
+    Ok(Phone {
+        sipp,
+        rtp,
+        media_file,
+        user,
+    })
+}
+
+/// Tells the SIPp phone at `to` to hang up the dialog `call_id` (see sipp/README.md):
+/// a MESSAGE straight to SIPp, which routes it to the call by Call-ID.
+pub fn trigger_hangup(to: SocketAddr, call_id: &str) -> Result<()> {
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(HarnessError::io("bind trigger socket"))?;
+    let local = socket
+        .local_addr()
+        .map_err(HarnessError::io("trigger socket address"))?;
+    let msg = format!(
+        "MESSAGE sip:hangup@{to} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {local};branch={branch}\r\n\
+         From: <sip:harness@{local}>;tag={tag}\r\n\
+         To: <sip:hangup@{to}>\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: 1 MESSAGE\r\n\
+         Max-Forwards: 70\r\n\
+         Content-Length: 0\r\n\r\n",
+        branch = unique("z9hG4bKtrigger"),
+        tag = unique("harness"),
+    );
+    socket
+        .send_to(msg.as_bytes(), to)
+        .map_err(HarnessError::io("send hang-up trigger"))?;
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Calls between extensions through the B2BUA, with SIPp as both phones and RTP sent
+//! and counted by the harness. Each test has its own daemon, so the CDR it checks can
+//! only be its own call.
+
+use e2e::call::{self, Phone};
+use e2e::rtp;
+use e2e::sipp::SippOutcome;
+use e2e::tenant::{EXT10, EXT11, EXT12, EXT13, UNKNOWN_NUMBER};
+use e2e::{Daemon, Result};
+
+/// Packets each phone sends; the counts received are asserted, not their timing.
+const PACKETS: usize = 50;
+/// A relay may lose the odd first packet while it latches; anything beyond that is a bug.
+const MIN_RELAYED: usize = PACKETS - 3;
+
+fn assert_sipp(role: &str, outcome: &SippOutcome) {
+    assert!(
+        outcome.success(),
+        "{role} scenario failed (exit {:?}):\n{}",
+        outcome.code,
+        outcome.log
+    );
+}
+
+enum Hangup {
+    Caller,
+    Callee,
+}
+
+fn answered_call(hangup: Hangup) -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let mut callee = call::callee(&daemon, EXT11, "uas_answer", &dir)?;
+    let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_call", &[], &dir)?;
+
+    let a = caller.media()?;
+    let b = callee.media()?;
+    let exchange = rtp::exchange(&caller.rtp, a.relay, &callee.rtp, b.relay, PACKETS)?;
+    match hangup {
+        Hangup::Caller => call::trigger_hangup(caller.sipp.local(), &a.call_id)?,
+        Hangup::Callee => call::trigger_hangup(callee.sipp.local(), &b.call_id)?,
+    }
+    let (caller_rtp, callee_rtp) = (caller.rtp.local, callee.rtp.local);
+    let caller_outcome = Phone::finish(caller)?;
+    let callee_outcome = Phone::finish(callee)?;
+
+    assert_sipp("caller", &caller_outcome);
+    assert_sipp("callee", &callee_outcome);
+    assert!(
+        exchange.b_received.from_peer >= MIN_RELAYED,
+        "callee got {} of the caller's {} RTP packets through the box ({exchange:?})",
+        exchange.b_received.from_peer,
+        PACKETS
+    );
+    assert!(
+        exchange.a_received.from_peer >= MIN_RELAYED,
+        "caller got {} of the callee's {} RTP packets through the box ({exchange:?})",
+        exchange.a_received.from_peer,
+        PACKETS
+    );
+    // Anchored media: what arrives comes from the box's relay ports, never straight
+    // from the other phone, and the SDPs the phones saw point at the box.
+    assert!(
+        !exchange.b_received.sources.contains(&caller_rtp),
+        "{exchange:?}"
+    );
+    assert!(
+        !exchange.a_received.sources.contains(&callee_rtp),
+        "{exchange:?}"
+    );
+    assert_ne!(
+        a.relay, callee_rtp,
+        "caller's SDP points straight at the callee"
+    );
+    assert_ne!(
+        b.relay, caller_rtp,
+        "callee's SDP points straight at the caller"
+    );
+
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert!(
+        cdr.answer_utc.is_some(),
+        "answered call without answer_utc: {:?}",
+        cdr.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn call_answered_rtp_both_ways_caller_hangs_up() -> Result<()> {
+    answered_call(Hangup::Caller)
+}
+
+#[test]
+fn call_answered_rtp_both_ways_callee_hangs_up() -> Result<()> {
+    answered_call(Hangup::Callee)
+}
+
+#[test]
+fn caller_cancels_while_ringing() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let callee = call::callee(&daemon, EXT11, "uas_ring_cancel", &dir)?;
+    let caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_cancel", &[], &dir)?;
+    let caller_outcome = caller.finish()?;
+    let callee_outcome = callee.finish()?;
+    assert_sipp("caller (CANCEL, 487)", &caller_outcome);
+    assert_sipp("callee (CANCEL relayed)", &callee_outcome);
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "no_answer", "{:?}", cdr.raw);
+    assert!(
+        cdr.answer_utc.is_none(),
+        "cancelled call has answer_utc: {:?}",
+        cdr.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn callee_busy_486_is_relayed() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let callee = call::callee(&daemon, EXT11, "uas_busy", &dir)?;
+    let caller = call::caller(
+        &daemon,
+        EXT10,
+        EXT11.extension,
+        "uac_reject",
+        &[("__EXPECTED__", "486")],
+        &dir,
+    )?;
+    assert_sipp("caller (expects 486)", &caller.finish()?);
+    assert_sipp("callee (busy)", &callee.finish()?);
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "busy", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn callee_does_not_answer_480_after_ring_time() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    // Extension 12 rings for 2 seconds: the box must CANCEL it and answer 480.
+    let callee = call::callee(&daemon, EXT12, "uas_ring_cancel", &dir)?;
+    let caller = call::caller(
+        &daemon,
+        EXT10,
+        EXT12.extension,
+        "uac_reject",
+        &[("__EXPECTED__", "480")],
+        &dir,
+    )?;
+    assert_sipp("caller (expects 480)", &caller.finish()?);
+    assert_sipp("callee (CANCEL after ring time)", &callee.finish()?);
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT12.extension)?;
+    assert_eq!(cdr.disposition, "no_answer", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn unknown_number_gets_404() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let caller = call::caller(
+        &daemon,
+        EXT10,
+        UNKNOWN_NUMBER,
+        "uac_reject",
+        &[("__EXPECTED__", "404")],
+        &dir,
+    )?;
+    assert_sipp("caller (expects 404)", &caller.finish()?);
+    let cdr = daemon.wait_cdr(EXT10.extension, UNKNOWN_NUMBER)?;
+    assert_eq!(cdr.disposition, "failed", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn unregistered_callee_gets_480() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let caller = call::caller(
+        &daemon,
+        EXT10,
+        EXT13.extension,
+        "uac_reject",
+        &[("__EXPECTED__", "480")],
+        &dir,
+    )?;
+    assert_sipp("caller (expects 480)", &caller.finish()?);
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT13.extension)?;
+    // The contract does not say which of the two an unreachable phone is; both are honest.
+    assert!(
+        matches!(cdr.disposition.as_str(), "failed" | "no_answer"),
+        "{:?}",
+        cdr.raw
+    );
+    Ok(())
+}

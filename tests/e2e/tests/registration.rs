@@ -1,0 +1,243 @@
+//! Registrar behaviour seen from real clients: SIPp for the plain digest exchange, the
+//! harness's raw client where exact headers matter (challenge shape, bindings).
+
+use e2e::digest::Challenge;
+use e2e::sip_client::{Register, Response, SipClient};
+use e2e::sipp::SippBuilder;
+use e2e::tenant::{EXT10, EXT11};
+use e2e::{Daemon, Result};
+
+#[test]
+fn sipp_registers_with_digest_auth() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let outcome = SippBuilder::new("reg_ok")
+        .remote(daemon.sip)
+        .auth(&EXT10.username(), EXT10.password)
+        .key("caller", EXT10.username())
+        .spawn()?
+        .wait()?;
+    assert!(
+        outcome.success(),
+        "REGISTER with the right password failed:\n{}",
+        outcome.log
+    );
+    Ok(())
+}
+
+#[test]
+fn sipp_wrong_password_is_refused() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let outcome = SippBuilder::new("reg_wrong")
+        .remote(daemon.sip)
+        .auth(&EXT10.username(), "not-the-password")
+        .key("caller", EXT10.username())
+        .spawn()?
+        .wait()?;
+    assert!(
+        outcome.success(),
+        "REGISTER with a wrong password did not end in 401/403:\n{}",
+        outcome.log
+    );
+    Ok(())
+}
+
+#[test]
+fn wrong_password_gets_401_or_403() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let mut client = SipClient::new(daemon.sip)?;
+    let reg = Register {
+        contact: Some(client.own_contact(&EXT10)),
+        expires: Some(120),
+    };
+    let (_, response) = client.register_with(&EXT10.username(), "wrong", "MD5", &reg)?;
+    assert!(
+        matches!(response.code, 401 | 403),
+        "wrong password answered {}:\n{}",
+        response.code,
+        response.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn sha256_digest_registers() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let mut client = SipClient::new(daemon.sip)?;
+    let reg = Register {
+        contact: Some(client.own_contact(&EXT11)),
+        expires: Some(120),
+    };
+    let (_, response) = client.register_with(&EXT11.username(), EXT11.password, "SHA-256", &reg)?;
+    assert_eq!(response.code, 200, "{}", response.raw);
+    Ok(())
+}
+
+/// Everything about a challenge an attacker could compare, minus the per-challenge
+/// random values (nonce, opaque) whose lengths are kept instead.
+fn shape(response: &Response) -> Result<String> {
+    let names: Vec<String> = response
+        .headers
+        .iter()
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect();
+    let mut challenges = Vec::new();
+    for challenge in response.challenges()? {
+        let params: Vec<String> = challenge
+            .params
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "nonce" | "opaque" => format!("{k}=<{} chars>", v.len()),
+                _ => format!("{k}={v}"),
+            })
+            .collect();
+        challenges.push(params.join(","));
+    }
+    Ok(format!(
+        "{} {} | headers {:?} | challenges {:?} | body {} bytes",
+        response.code,
+        response.reason,
+        names,
+        challenges,
+        response.body.len()
+    ))
+}
+
+#[test]
+fn unknown_user_gets_exactly_the_same_challenge() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let mut known = SipClient::new(daemon.sip)?;
+    let mut unknown = SipClient::new(daemon.sip)?;
+    let mut stranger = SipClient::new(daemon.sip)?;
+    let reg_known = Register {
+        contact: Some(known.own_contact(&EXT10)),
+        expires: Some(120),
+    };
+    let known_401 = known.register_unauthenticated(&EXT10.username(), &reg_known)?;
+    // Same length as a real username, and a name outside the tenant scheme entirely.
+    let unknown_user = format!("ext{}99", e2e::TENANT_ID);
+    let reg_unknown = Register {
+        contact: Some(format!("<sip:{unknown_user}@{}>", unknown.local)),
+        expires: Some(120),
+    };
+    let unknown_401 = unknown.register_unauthenticated(&unknown_user, &reg_unknown)?;
+    let reg_stranger = Register {
+        contact: Some(format!("<sip:mallory@{}>", stranger.local)),
+        expires: Some(120),
+    };
+    let stranger_401 = stranger.register_unauthenticated("mallory", &reg_stranger)?;
+
+    assert_eq!(known_401.code, 401, "{}", known_401.raw);
+    let algorithms: Vec<String> = known_401
+        .challenges()?
+        .iter()
+        .map(Challenge::algorithm)
+        .collect();
+    assert!(
+        algorithms.iter().any(|a| a == "MD5") && algorithms.iter().any(|a| a == "SHA-256"),
+        "the challenge must offer MD5 and SHA-256, got {algorithms:?}"
+    );
+    let realm = known_401
+        .challenges()?
+        .first()
+        .and_then(|c| c.param("realm").map(str::to_string));
+    assert_eq!(realm.as_deref(), Some("centralita"));
+    assert_eq!(
+        shape(&unknown_401)?,
+        shape(&known_401)?,
+        "unknown user is distinguishable"
+    );
+    assert_eq!(
+        shape(&stranger_401)?,
+        shape(&known_401)?,
+        "stranger is distinguishable"
+    );
+    Ok(())
+}
+
+fn has_contact(response: &Response, client: &SipClient) -> bool {
+    let port = format!(":{}", client.local.port());
+    response
+        .contacts()
+        .iter()
+        .any(|c| c.contains(&port) && c.contains("127.0.0.1"))
+}
+
+#[test]
+fn binding_query_and_unregister() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let mut phone = SipClient::new(daemon.sip)?;
+    let mut other = SipClient::new(daemon.sip)?;
+    let mut query = SipClient::new(daemon.sip)?;
+
+    let register = Register {
+        contact: Some(phone.own_contact(&EXT10)),
+        expires: Some(300),
+    };
+    let ok = phone.register(&EXT10, &register)?;
+    assert_eq!(ok.code, 200, "REGISTER:\n{}", ok.raw);
+    assert!(
+        has_contact(&ok, &phone),
+        "200 must list the new binding:\n{}",
+        ok.raw
+    );
+
+    // A second device of the same user: both bindings coexist.
+    let second = Register {
+        contact: Some(other.own_contact(&EXT10)),
+        expires: Some(300),
+    };
+    let ok2 = other.register(&EXT10, &second)?;
+    assert_eq!(ok2.code, 200, "second REGISTER:\n{}", ok2.raw);
+
+    let listed = query.register(&EXT10, &Register::default())?;
+    assert_eq!(listed.code, 200, "binding query:\n{}", listed.raw);
+    assert!(
+        has_contact(&listed, &phone),
+        "query must list the first binding:\n{}",
+        listed.raw
+    );
+    assert!(
+        has_contact(&listed, &other),
+        "query must list the second binding:\n{}",
+        listed.raw
+    );
+
+    let unregister = Register {
+        contact: Some(phone.own_contact(&EXT10)),
+        expires: Some(0),
+    };
+    let gone = phone.register(&EXT10, &unregister)?;
+    assert_eq!(gone.code, 200, "unregister:\n{}", gone.raw);
+    assert!(
+        !has_contact(&gone, &phone),
+        "unregistered contact still listed:\n{}",
+        gone.raw
+    );
+
+    let after = query.register(&EXT10, &Register::default())?;
+    assert_eq!(
+        after.code, 200,
+        "binding query after unregister:\n{}",
+        after.raw
+    );
+    assert!(
+        !has_contact(&after, &phone),
+        "unregistered contact still listed:\n{}",
+        after.raw
+    );
+    assert!(
+        has_contact(&after, &other),
+        "the other binding must survive:\n{}",
+        after.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn options_is_answered() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let mut client = SipClient::new(daemon.sip)?;
+    let response = client.options()?;
+    assert_eq!(response.code, 200, "{}", response.raw);
+    Ok(())
+}
