@@ -128,7 +128,15 @@ async fn serve(args: RunArgs, directory: Arc<store::Directory>) -> anyhow::Resul
     }
     tracing::info!(%sip_local, %sip_addr, "SIP listening on UDP and TCP");
 
-    wait_for_stop(&args.data, &control_tx).await?;
+    let mut engine_task = engine_task;
+    tokio::select! {
+        stop = wait_for_stop(&args.data, &control_tx) => stop?,
+        ended = &mut engine_task => {
+            // A bug that kills the SIP engine must not leave a process that looks alive but
+            // answers nothing: exit non-zero so the supervisor (systemd) restarts the box's PBX.
+            anyhow::bail!("the SIP engine stopped unexpectedly: {ended:?}");
+        }
+    }
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);
     let _ = engine_task.await;

@@ -1,0 +1,351 @@
+//! The registrar and B2BUA end to end in virtual time: phones are text SIP messages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod harness;
+
+use harness::*;
+use pbx::{Direction, Disposition};
+use sip::message::{HeaderName, Method, Response, SipHeaders};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// Fresh numbers so repeated requests are new transactions, not retransmissions.
+static SEQ: AtomicU32 = AtomicU32::new(1);
+
+fn next() -> u32 {
+    SEQ.fetch_add(1, Ordering::Relaxed)
+}
+
+const A: &str = "10.0.0.10:5062";
+const B: &str = "10.0.0.11:5064";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn register(w: &mut World, from: &str, user: &str, password: &str, expires: u32) -> Response {
+    let base = next() * 10;
+    let head = |cseq: u32, auth: &str| {
+        let cseq = base + cseq;
+        format!(
+            "REGISTER sip:192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {from};branch=z9hG4bKreg{cseq}{user};rport
+From: <sip:{user}@192.0.2.1>;tag=r{user}
+To: <sip:{user}@192.0.2.1>
+Call-ID: reg-{user}
+CSeq: {cseq} REGISTER
+Contact: <sip:{user}@{from}>
+Expires: {expires}
+Max-Forwards: 70
+{auth}Content-Length: 0
+
+"
+        )
+    };
+    w.send(addr(from), &head(1, ""));
+    let challenge = w.responses(addr(from)).pop().expect("a challenge");
+    assert_eq!(challenge.status, 401);
+    let auth = answer_challenge(&challenge, "REGISTER", "sip:192.0.2.1", user, password);
+    w.send(addr(from), &head(2, &format!("Authorization: {auth}\n")));
+    w.responses(addr(from)).pop().expect("a final response")
+}
+
+fn invite_head(to_ext: &str, branch: &str, cseq: u32, auth: &str) -> String {
+    let call = CALL.with(|c| c.get());
+    format!(
+        "INVITE sip:{to_ext}@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch={branch};rport
+From: \"Alice\" <sip:ext2019110@192.0.2.1>;tag=alice1
+To: <sip:{to_ext}@192.0.2.1>
+Call-ID: call-{call}
+CSeq: {cseq} INVITE
+Contact: <sip:ext2019110@{A}>
+Max-Forwards: 70
+{auth}"
+    )
+}
+
+/// A calls `to_ext` with authentication; returns the box's INVITEs to B.
+fn call(w: &mut World, to_ext: &str) -> Vec<sip::message::Request> {
+    let n = next();
+    CALL.with(|c| c.set(n));
+    w.send(
+        addr(A),
+        &with_body(
+            &invite_head(to_ext, &format!("z9hG4bKinv1-{n}"), 1, ""),
+            SDP_A,
+        ),
+    );
+    let challenge = w.responses(addr(A)).pop().expect("a challenge");
+    assert_eq!(challenge.status, 407);
+    w.send(
+        addr(A),
+        &format!(
+            "ACK sip:{to_ext}@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch=z9hG4bKinv1-{n};rport
+From: \"Alice\" <sip:ext2019110@192.0.2.1>;tag=alice1
+To: <sip:{to_ext}@192.0.2.1>;tag={}
+Call-ID: call-{n}
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+",
+            challenge.to_tag().unwrap()
+        ),
+    );
+    let uri = format!("sip:{to_ext}@192.0.2.1");
+    let auth = answer_challenge(&challenge, "INVITE", &uri, "ext2019110", "pa");
+    w.send(
+        addr(A),
+        &with_body(
+            &invite_head(
+                to_ext,
+                &format!("z9hG4bKinv2-{n}"),
+                2,
+                &format!("Proxy-Authorization: {auth}\n"),
+            ),
+            SDP_A,
+        ),
+    );
+    w.requests(addr(B))
+}
+
+fn respond(
+    w: &mut World,
+    invite: &sip::message::Request,
+    status: u16,
+    reason: &str,
+    body: Option<&str>,
+) {
+    let mut resp = Response::for_request(invite, status, reason, Some("bobtag"));
+    resp.headers
+        .push(HeaderName::Contact, format!("<sip:bob@{B}>"));
+    if let Some(body) = body {
+        resp.headers
+            .push(HeaderName::ContentType, "application/sdp");
+        resp.body = body.replace('\n', "\r\n").into_bytes();
+    }
+    let bytes = resp.to_bytes();
+    w.send(addr(B), std::str::from_utf8(&bytes).unwrap());
+}
+
+thread_local! {
+    static CALL: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn call_id() -> String {
+    format!("call-{}", CALL.with(|c| c.get()))
+}
+
+fn world() -> World {
+    let mut w = World::new(vec![account("10", "pa", 30), account("11", "pb", 5)]);
+    let ok = register(&mut w, B, "ext2019111", "pb", 600);
+    assert_eq!(ok.status, 200);
+    w
+}
+
+#[test]
+fn register_lists_bindings_and_unregisters() {
+    let mut w = world();
+    assert!(w.pbx.registrar().is_registered("ext2019111", w.now));
+    let ok = register(&mut w, B, "ext2019111", "pb", 0);
+    assert_eq!(ok.status, 200);
+    assert!(ok.contacts().is_empty());
+    assert!(!w.pbx.registrar().is_registered("ext2019111", w.now));
+}
+
+#[test]
+fn too_brief_interval_gets_423() {
+    let mut w = World::new(vec![account("11", "pb", 5)]);
+    let resp = register(&mut w, B, "ext2019111", "pb", 10);
+    assert_eq!(resp.status, 423);
+    assert_eq!(resp.headers.get(&HeaderName::MinExpires), Some("60"));
+}
+
+#[test]
+fn wrong_password_and_unknown_user_look_the_same() {
+    let mut w = World::new(vec![account("11", "pb", 5)]);
+    let wrong = register(&mut w, B, "ext2019111", "nope", 600);
+    let unknown = register(&mut w, A, "ext2019199", "nope", 600);
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, 401);
+    let shape = |r: &Response| {
+        r.headers
+            .lines(&HeaderName::WwwAuthenticate)
+            .map(|v| v.split("nonce=").next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&wrong), shape(&unknown));
+}
+
+#[test]
+fn answered_call_then_caller_hangs_up() {
+    let mut w = world();
+    let invites = call(&mut w, "11");
+    assert_eq!(invites.len(), 1, "one INVITE to B's one contact");
+    let inv = &invites[0];
+    assert_eq!(inv.method, Method::Invite);
+    let offer = String::from_utf8(inv.body.clone()).unwrap();
+    assert!(
+        offer.contains("c=IN IP4 192.0.2.1"),
+        "offer anchored on the box: {offer}"
+    );
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 100));
+
+    respond(&mut w, inv, 180, "Ringing", None);
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 180));
+    respond(&mut w, inv, 200, "OK", Some(SDP_B));
+    let acks = w.requests(addr(B));
+    assert!(
+        acks.iter().any(|r| r.method == Method::Ack),
+        "box ACKs B's 200"
+    );
+    let ok = w
+        .responses(addr(A))
+        .into_iter()
+        .find(|r| r.status == 200)
+        .expect("200 to A");
+    let answer = String::from_utf8(ok.body.clone()).unwrap();
+    assert!(answer.contains("c=IN IP4 192.0.2.1"), "{answer}");
+    assert!(!answer.contains("10.0.0.11"), "B's address never reaches A");
+    let a_tag = ok.to_tag().unwrap();
+
+    w.send(
+        addr(A),
+        &format!(
+            "BYE sip:centralita@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch=z9hG4bKbye1;rport
+From: \"Alice\" <sip:ext2019110@192.0.2.1>;tag=alice1
+To: <sip:11@192.0.2.1>;tag={a_tag}
+Call-ID: {}
+CSeq: 3 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+",
+            call_id()
+        ),
+    );
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 200));
+    let bye = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Bye)
+        .expect("BYE to B");
+    let resp = Response::for_request(&bye, 200, "OK", None);
+    w.send(addr(B), std::str::from_utf8(&resp.to_bytes()).unwrap());
+    let cdrs = w.cdrs();
+    assert_eq!(cdrs.len(), 1);
+    assert_eq!(cdrs[0].disposition, Disposition::Answered);
+    assert_eq!(cdrs[0].direction, Direction::Internal);
+    assert_eq!(cdrs[0].hangup_cause, "caller-bye");
+    assert_eq!(cdrs[0].source, "10");
+    assert_eq!(cdrs[0].destination, "11");
+    assert_eq!(w.pbx.active_calls(), 0);
+    assert_eq!(w.media.0.lock().unwrap().open.len(), 0, "relay ports freed");
+}
+
+#[test]
+fn callee_busy_is_relayed() {
+    let mut w = world();
+    let invites = call(&mut w, "11");
+    respond(&mut w, &invites[0], 486, "Busy Here", None);
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 486));
+    let cdrs = w.cdrs();
+    assert_eq!(cdrs[0].disposition, Disposition::Busy);
+}
+
+#[test]
+fn no_answer_times_out_with_480_and_cancels_b() {
+    let mut w = world();
+    let invites = call(&mut w, "11");
+    respond(&mut w, &invites[0], 180, "Ringing", None);
+    w.responses(addr(A));
+    w.advance(Duration::from_secs(6));
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 480));
+    assert!(w
+        .requests(addr(B))
+        .iter()
+        .any(|r| r.method == Method::Cancel));
+    assert_eq!(w.cdrs()[0].disposition, Disposition::NoAnswer);
+}
+
+#[test]
+fn caller_cancels_while_ringing() {
+    let mut w = world();
+    let invites = call(&mut w, "11");
+    respond(&mut w, &invites[0], 180, "Ringing", None);
+    w.responses(addr(A));
+    w.send(
+        addr(A),
+        &format!(
+            "CANCEL sip:11@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch=z9hG4bKinv2-{n};rport
+From: \"Alice\" <sip:ext2019110@192.0.2.1>;tag=alice1
+To: <sip:11@192.0.2.1>
+Call-ID: call-{n}
+CSeq: 2 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+
+",
+            n = CALL.with(|c| c.get())
+        ),
+    );
+    let statuses: Vec<u16> = w.responses(addr(A)).iter().map(|r| r.status).collect();
+    assert!(
+        statuses.contains(&200) && statuses.contains(&487),
+        "{statuses:?}"
+    );
+    let cancel = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Cancel)
+        .expect("CANCEL to B");
+    // The race: B answers at the same moment. The box must ACK and BYE it.
+    respond(&mut w, &invites[0], 200, "OK", Some(SDP_B));
+    let to_b = w.requests(addr(B));
+    assert!(to_b.iter().any(|r| r.method == Method::Ack));
+    assert!(to_b.iter().any(|r| r.method == Method::Bye));
+    let _ = cancel;
+    assert_eq!(w.cdrs()[0].hangup_cause, "cancel");
+}
+
+#[test]
+fn unknown_number_404_and_unregistered_480_and_queue_503() {
+    let mut w = World::new(vec![account("10", "pa", 30), account("11", "pb", 5)]);
+    let _ = call(&mut w, "99");
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 404));
+    let _ = call(&mut w, "11");
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 480));
+    let _ = call(&mut w, "400");
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 503));
+}
+
+#[test]
+fn codec_mismatch_gets_488_and_bad_sdp_400() {
+    let mut w = world();
+    let opus_only = "v=0\no=x 1 1 IN IP4 10.0.0.10\ns=-\nc=IN IP4 10.0.0.10\nt=0 0\nm=audio 20000 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n";
+    let challenge = {
+        w.send(
+            addr(A),
+            &with_body(&invite_head("11", "z9hG4bKc1", 1, ""), opus_only),
+        );
+        w.responses(addr(A)).pop().unwrap()
+    };
+    let auth = answer_challenge(&challenge, "INVITE", "sip:11@192.0.2.1", "ext2019110", "pa");
+    w.send(
+        addr(A),
+        &with_body(
+            &invite_head(
+                "11",
+                "z9hG4bKc2",
+                2,
+                &format!("Proxy-Authorization: {auth}\n"),
+            ),
+            opus_only,
+        ),
+    );
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 488));
+}
