@@ -108,17 +108,19 @@ impl Authenticator {
         }
     }
 
-    /// Adds SHA-256 and MD5 challenges (RFC 8760 §2.4: the preferred algorithm first) to `resp`.
+    /// Adds MD5 and SHA-256 challenges to `resp`. RFC 8760 §2.4 would put the preferred algorithm
+    /// first, but many deployed UAs (SIPp 3.6, older desk phones) answer only the first challenge
+    /// and fail on SHA-256; MD5 first keeps them working while SHA-256-capable UAs can still pick it.
     pub fn challenge(&self, resp: &mut Response, kind: ChallengeKind, stale: bool, now_secs: u64) {
         let nonce = self.signer.issue(now_secs);
         let name = kind.challenge_header();
         resp.headers.push(
             name.clone(),
-            digest::challenge(REALM, &nonce, Algorithm::Sha256, stale),
+            digest::challenge(REALM, &nonce, Algorithm::Md5, stale),
         );
         resp.headers.push(
             name,
-            digest::challenge(REALM, &nonce, Algorithm::Md5, stale),
+            digest::challenge(REALM, &nonce, Algorithm::Sha256, stale),
         );
     }
 }
