@@ -118,15 +118,44 @@ impl Credentials {
     }
 }
 
+/// Prints an `Authorization: Digest ...` value that [`Credentials::from_header`] reads back.
+impl std::fmt::Display for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut p = AuthParams {
+            scheme: "Digest".to_string(),
+            params: Vec::with_capacity(10),
+        };
+        let mut add = |n: &str, v: &str| p.params.push((n.to_string(), v.to_string()));
+        add("username", &self.username);
+        add("realm", &self.realm);
+        add("nonce", &self.nonce);
+        add("uri", &self.uri);
+        add("response", &self.response);
+        let optional = [
+            ("algorithm", &self.algorithm),
+            ("qop", &self.qop),
+            ("nc", &self.nc),
+            ("cnonce", &self.cnonce),
+            ("opaque", &self.opaque),
+        ];
+        for (n, v) in optional {
+            if let Some(v) = v {
+                add(n, v);
+            }
+        }
+        p.fmt(f)
+    }
+}
+
 /// Parameters whose values RFC 7616 sends unquoted; everything else is quoted when printing.
 fn unquoted_param(name: &str) -> bool {
-    ["algorithm", "stale", "nc"]
+    ["algorithm", "stale", "nc", "qop"]
         .iter()
         .any(|n| n.eq_ignore_ascii_case(name))
 }
 
-/// Prints `Scheme name="value", ...` (qop is quoted in challenges, unquoted in credentials, as
-/// RFC 2617 writes them; a bare-token value is printed unquoted when that is the only legal form).
+/// Prints `Scheme name="value", ...`; algorithm, stale, nc and a single-token qop go unquoted (a
+/// qop list such as `auth,auth-int` is not a token and gets quoted, as in a challenge).
 impl std::fmt::Display for AuthParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.scheme)?;
@@ -171,6 +200,8 @@ mod tests {
         assert_eq!(c.username, "Mufasa");
         assert_eq!(c.qop.as_deref(), Some("auth"));
         assert_eq!(c.nc.as_deref(), Some("00000001"));
+        assert_eq!(Credentials::from_header(&c.to_string()).unwrap(), c);
+        assert!(c.to_string().contains("qop=auth, nc=00000001"));
         assert!(Credentials::from_header("Basic dXNlcjpwYXNz").is_none());
         assert!(Credentials::from_header("Digest username=\"x\"").is_none());
     }

@@ -67,6 +67,10 @@ fn parse_status_line(line: &str) -> Result<StartLine, ParseError> {
     if !(100..=699).contains(&status) {
         return Err(ParseError::Status);
     }
+    // The reason phrase is printed back when relaying; a stray CR must not travel with it.
+    if reason.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(ParseError::StartLine);
+    }
     Ok(StartLine::Response {
         status,
         reason: reason.to_string(),
