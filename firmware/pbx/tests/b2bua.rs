@@ -349,3 +349,242 @@ fn codec_mismatch_gets_488_and_bad_sdp_400() {
     );
     assert!(w.responses(addr(A)).iter().any(|r| r.status == 488));
 }
+
+/// Answers the call set up by `call()`; returns A's dialog To tag.
+fn answer(w: &mut World, invite: &sip::message::Request) -> String {
+    respond(w, invite, 200, "OK", Some(SDP_B));
+    w.requests(addr(B));
+    let ok = w
+        .responses(addr(A))
+        .into_iter()
+        .find(|r| r.status == 200)
+        .expect("200 to A");
+    ok.to_tag().unwrap()
+}
+
+fn in_dialog_from_a(method: &str, cseq: u32, a_tag: &str, body: Option<(&str, &str)>) -> String {
+    let head = format!(
+        "{method} sip:centralita@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch=z9hG4bK{method}{cseq}-{n};rport
+From: \"Alice\" <sip:ext2019110@192.0.2.1>;tag=alice1
+To: <sip:11@192.0.2.1>;tag={a_tag}
+Call-ID: {cid}
+CSeq: {cseq} {method}
+Contact: <sip:ext2019110@{A}>
+Max-Forwards: 70
+",
+        n = CALL.with(|c| c.get()),
+        cid = call_id()
+    );
+    match body {
+        Some((ct, b)) => {
+            let b = b.replace('\n', "\r\n");
+            format!(
+                "{head}Content-Type: {ct}\nContent-Length: {}\n\n{}",
+                b.len(),
+                b.replace("\r\n", "\n")
+            )
+        }
+        None => format!("{head}Content-Length: 0\n\n"),
+    }
+}
+
+#[test]
+fn callee_hangs_up() {
+    let mut w = world();
+    let invites = call(&mut w, "11");
+    let _a_tag = answer(&mut w, &invites[0]);
+    // B's BYE: From is B's tag, To is the box's From tag of leg B.
+    let from_box = invites[0]
+        .headers
+        .get(&HeaderName::From)
+        .unwrap()
+        .to_string();
+    let bye = format!(
+        "BYE sip:centralita@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {B};branch=z9hG4bKbbye;rport
+From: <sip:11@192.0.2.1>;tag=bobtag
+To: {from_box}
+Call-ID: {}
+CSeq: 1 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+",
+        invites[0].call_id().unwrap()
+    );
+    w.send(addr(B), &bye);
+    assert!(w.responses(addr(B)).iter().any(|r| r.status == 200));
+    let to_a = w.requests(addr(A));
+    let bye_a = to_a
+        .iter()
+        .find(|r| r.method == Method::Bye)
+        .expect("BYE to A");
+    assert_eq!(bye_a.call_id(), Some(call_id().as_str()));
+    assert_eq!(bye_a.to_header().unwrap().tag(), Some("alice1"));
+    assert_eq!(w.cdrs()[0].hangup_cause, "callee-bye");
+}
+
+#[test]
+fn hold_reinvite_and_info_are_relayed() {
+    let mut w = world();
+    let invites = call(&mut w, "11");
+    let a_tag = answer(&mut w, &invites[0]);
+    let hold = SDP_A
+        .replace("a=sendrecv", "a=sendonly")
+        .replace("o=alice 1 1", "o=alice 1 2");
+    w.send(
+        addr(A),
+        &in_dialog_from_a("INVITE", 5, &a_tag, Some(("application/sdp", &hold))),
+    );
+    let reinvite = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .expect("re-INVITE to B");
+    let offer = String::from_utf8(reinvite.body.clone()).unwrap();
+    assert!(offer.contains("a=sendonly"), "hold passes through: {offer}");
+    assert!(offer.contains("192.0.2.1"));
+    assert_eq!(reinvite.to_header().unwrap().tag(), Some("bobtag"));
+    let held_answer = SDP_B.replace("a=sendrecv", "a=recvonly");
+    let mut ok = Response::for_request(&reinvite, 200, "OK", None);
+    ok.headers
+        .push(HeaderName::Contact, format!("<sip:bob@{B}>"));
+    ok.headers.push(HeaderName::ContentType, "application/sdp");
+    ok.body = held_answer.replace('\n', "\r\n").into_bytes();
+    w.send(addr(B), std::str::from_utf8(&ok.to_bytes()).unwrap());
+    assert!(
+        w.requests(addr(B)).iter().any(|r| r.method == Method::Ack),
+        "box ACKs B's 2xx"
+    );
+    let to_a = w.responses(addr(A));
+    let ok_a = to_a
+        .iter()
+        .find(|r| r.status == 200)
+        .expect("200 relayed to A");
+    assert!(String::from_utf8(ok_a.body.clone())
+        .unwrap()
+        .contains("a=recvonly"));
+
+    let info = "Signal=5\nDuration=160\n";
+    w.send(
+        addr(A),
+        &in_dialog_from_a("INFO", 6, &a_tag, Some(("application/dtmf-relay", info))),
+    );
+    let info_b = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Info)
+        .expect("INFO to B");
+    assert!(String::from_utf8(info_b.body.clone())
+        .unwrap()
+        .contains("Signal=5"));
+    let ok = Response::for_request(&info_b, 200, "OK", None);
+    w.send(addr(B), std::str::from_utf8(&ok.to_bytes()).unwrap());
+    assert!(w
+        .responses(addr(A))
+        .iter()
+        .any(|r| r.status == 200 && r.cseq().unwrap().seq == 6));
+}
+
+#[test]
+fn early_media_183_carries_anchored_sdp() {
+    let mut w = world();
+    let invites = call(&mut w, "11");
+    respond(&mut w, &invites[0], 183, "Session Progress", Some(SDP_B));
+    let progress = w
+        .responses(addr(A))
+        .into_iter()
+        .find(|r| r.status == 183)
+        .expect("183 relayed");
+    let sdp = String::from_utf8(progress.body.clone()).unwrap();
+    assert!(
+        sdp.contains("c=IN IP4 192.0.2.1") && !sdp.contains("10.0.0.11"),
+        "{sdp}"
+    );
+    let remotes = w.media.0.lock().unwrap().remotes.clone();
+    assert!(
+        remotes.contains(&(1, pbx::Side::B, addr("10.0.0.11:30000"))),
+        "{remotes:?}"
+    );
+    assert!(
+        remotes.contains(&(1, pbx::Side::A, addr("10.0.0.10:20000"))),
+        "{remotes:?}"
+    );
+}
+
+#[test]
+fn in_dialog_request_for_unknown_dialog_gets_481() {
+    let mut w = world();
+    CALL.with(|c| c.set(999));
+    w.send(addr(A), &in_dialog_from_a("BYE", 2, "nosuchtag", None));
+    assert!(w.responses(addr(A)).iter().any(|r| r.status == 481));
+}
+
+#[test]
+fn sha256_digest_registers() {
+    let mut w = World::new(vec![account("11", "pb", 5)]);
+    let req = |cseq: u32, auth: &str| {
+        format!(
+            "REGISTER sip:192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {B};branch=z9hG4bKsha{cseq};rport
+From: <sip:ext2019111@192.0.2.1>;tag=s1
+To: <sip:ext2019111@192.0.2.1>
+Call-ID: sha-reg
+CSeq: {cseq} REGISTER
+Contact: <sip:ext2019111@{B}>
+Max-Forwards: 70
+{auth}Content-Length: 0
+
+"
+        )
+    };
+    w.send(addr(B), &req(1, ""));
+    let challenge = w.responses(addr(B)).pop().unwrap();
+    let sha = challenge
+        .headers
+        .lines(&HeaderName::WwwAuthenticate)
+        .find(|c| c.contains("SHA-256"))
+        .expect("a SHA-256 challenge (RFC 8760)")
+        .to_string();
+    let auth = sip::digest::authorize(
+        &sha,
+        "REGISTER",
+        "sip:192.0.2.1",
+        "ext2019111",
+        "pb",
+        "c0ffee",
+        1,
+    )
+    .unwrap();
+    assert!(auth.contains("SHA-256"));
+    w.send(addr(B), &req(2, &format!("Authorization: {auth}\n")));
+    assert_eq!(w.responses(addr(B)).pop().unwrap().status, 200);
+}
+
+#[test]
+fn options_outside_a_dialog_is_answered() {
+    let mut w = World::new(vec![]);
+    w.send(
+        addr(A),
+        &format!(
+            "OPTIONS sip:192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch=z9hG4bKopt1;rport
+From: <sip:probe@example.com>;tag=o1
+To: <sip:192.0.2.1>
+Call-ID: opt-1
+CSeq: 1 OPTIONS
+Max-Forwards: 0
+Content-Length: 0
+
+"
+        ),
+    );
+    let resp = w.responses(addr(A)).pop().unwrap();
+    assert_eq!(resp.status, 200);
+    assert!(resp
+        .headers
+        .get(&HeaderName::Allow)
+        .unwrap()
+        .contains("INVITE"));
+}
