@@ -77,6 +77,46 @@ impl Uri {
     pub fn is_sip(&self) -> bool {
         matches!(self.scheme, Scheme::Sip | Scheme::Sips)
     }
+
+    /// URI equivalence of RFC 3261 §19.1.4 (what a registrar uses to match a Contact on refresh):
+    /// user and password case-sensitive after unescaping, host case-insensitive, ports equal (an
+    /// absent port differs from an explicit 5060), `user`/`ttl`/`method`/`maddr`/`transport`
+    /// parameters must agree even when only one side has them, other parameters only when both
+    /// do, headers must agree. Non-SIP schemes compare their text case-insensitively.
+    pub fn equivalent(&self, other: &Uri) -> bool {
+        if self.scheme != other.scheme {
+            return false;
+        }
+        if !self.is_sip() {
+            return self.host.eq_ignore_ascii_case(&other.host);
+        }
+        let unesc = |s: &Option<String>| s.as_deref().map(unescape);
+        if unesc(&self.user) != unesc(&other.user)
+            || unesc(&self.password) != unesc(&other.password)
+            || !self.host.eq_ignore_ascii_case(&other.host)
+            || self.port != other.port
+            || unesc(&self.headers) != unesc(&other.headers)
+        {
+            return false;
+        }
+        const MUST_MATCH: [&str; 5] = ["user", "ttl", "method", "maddr", "transport"];
+        let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+            (Some(a), Some(b)) => unescape(a).eq_ignore_ascii_case(&unescape(b)),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        let (mine, theirs) = (&self.params, &other.params);
+        MUST_MATCH
+            .iter()
+            .all(|n| match (mine.get(n), theirs.get(n)) {
+                (Some(a), Some(b)) => same(a, b),
+                (None, None) => true,
+                _ => false,
+            })
+            && mine.list.iter().all(|(n, v)| match theirs.get(n) {
+                Some(tv) => same(v.as_deref(), tv),
+                None => true,
+            })
+    }
 }
 
 impl Scheme {
@@ -304,6 +344,42 @@ mod tests {
             Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
         );
         assert_eq!(unescape("%Z%45%4"), "%ZE%4");
+    }
+
+    #[test]
+    fn equivalence_rfc3261_19_1_4() {
+        let eq = |a: &str, b: &str| Uri::parse(a).unwrap().equivalent(&Uri::parse(b).unwrap());
+        assert!(eq(
+            "sip:%61lice@atlanta.com;transport=TCP",
+            "sip:alice@AtLanTa.CoM;Transport=tcp"
+        ));
+        assert!(eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;newparam=5"
+        ));
+        assert!(eq(
+            "sip:carol@chicago.com;security=on",
+            "sip:carol@chicago.com;newparam=5"
+        ));
+        assert!(eq(
+            "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"
+        ));
+        assert!(!eq(
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP"
+        ));
+        assert!(!eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
+        assert!(!eq(
+            "sip:bob@biloxi.com",
+            "sip:bob@biloxi.com;transport=udp"
+        ));
+        assert!(!eq(
+            "sip:carol@chicago.com;newparam=5",
+            "sip:carol@chicago.com;newparam=6"
+        ));
+        assert!(!eq("sip:a@h", "sips:a@h"));
+        assert!(!eq("sip:a@h?x=1", "sip:a@h"));
     }
 
     #[test]
