@@ -209,7 +209,12 @@ fn bound_format(a: &Attribute) -> Option<String> {
         Attribute::Other {
             name,
             value: Some(v),
-        } if name == "rtcp-fb" => v.split_whitespace().next().map(str::to_string),
+        } if name == "rtcp-fb" => v
+            .split_whitespace()
+            .next()
+            // `a=rtcp-fb:* ...` applies to every format (RFC 4585 §4.2): never dropped.
+            .filter(|f| *f != "*")
+            .map(str::to_string),
         _ => a.format(),
     }
 }

@@ -315,3 +315,91 @@ fn missing_connection_is_an_error_and_media_level_c_wins() {
     let out = rewrite_offer(&offer, relay(20000), &mut LocalSession::new(1)).unwrap();
     assert_eq!(out.peer_rtp, Some("10.0.0.6:4000".parse().unwrap()));
 }
+
+/// Linphone 5 style offer: AVPF, wildcard rtcp-fb, many codecs, ICE, rtcp-mux.
+#[test]
+fn linphone_offer() {
+    let offer = sdp(&[
+        "v=0",
+        "o=ten 3385 1224 IN IP4 192.168.1.50",
+        "s=Talk",
+        "c=IN IP4 192.168.1.50",
+        "t=0 0",
+        "a=ice-pwd:5d2c1e9e1b0a3c5b",
+        "a=ice-ufrag:7c5b1e9e",
+        "a=rtcp-xr:rcvr-rtt=all:10000 stat-summary=loss,dup,jitt,TTL voip-metrics",
+        "a=record:off",
+        "m=audio 7078 RTP/AVPF 96 97 98 0 8 18 101 99 100",
+        "a=rtpmap:96 opus/48000/2",
+        "a=fmtp:96 useinbandfec=1",
+        "a=rtpmap:97 speex/16000",
+        "a=fmtp:97 vbr=on",
+        "a=rtpmap:98 speex/8000",
+        "a=fmtp:98 vbr=on",
+        "a=fmtp:18 annexb=yes",
+        "a=rtpmap:101 telephone-event/48000",
+        "a=rtpmap:99 telephone-event/16000",
+        "a=rtpmap:100 telephone-event/8000",
+        "a=rtcp-mux",
+        "a=rtcp:7079",
+        "a=candidate:1 1 UDP 2130706303 192.168.1.50 7078 typ host",
+        "a=rtcp-fb:* trr-int 1000",
+        "a=rtcp-fb:* ccm tmmbr",
+    ]);
+    let out = rewrite_offer(&offer, relay(20000), &mut LocalSession::new(5)).unwrap();
+    let m = &out.sdp.media[0];
+    assert_eq!(m.formats, ["0", "8", "101", "99", "100"]);
+    assert_eq!(m.protocol, "RTP/AVPF");
+    let text = out.sdp.to_string();
+    for kept in [
+        "a=rtcp-fb:* trr-int 1000",
+        "a=rtcp-fb:* ccm tmmbr",
+        "a=rtcp-mux",
+        "a=record:off",
+        "a=rtcp-xr:",
+    ] {
+        assert!(text.contains(kept), "{kept} missing from {text}");
+    }
+    for gone in [
+        "ice-",
+        "candidate",
+        "a=rtcp:",
+        "speex",
+        "opus",
+        "annexb",
+        "192.168.1.50",
+    ] {
+        assert!(!text.contains(gone), "{gone} left in {text}");
+    }
+}
+
+/// Yealink T4x style: session-level direction absent, media-level sendonly on hold,
+/// ptime and maxptime, G722 first.
+#[test]
+fn yealink_hold_reoffer() {
+    let offer = sdp(&[
+        "v=0",
+        "o=- 20018 20020 IN IP4 192.168.1.61",
+        "s=SDP data",
+        "c=IN IP4 192.168.1.61",
+        "t=0 0",
+        "m=audio 11786 RTP/AVP 9 0 8 18 101",
+        "a=rtpmap:9 G722/8000",
+        "a=rtpmap:0 PCMU/8000",
+        "a=rtpmap:8 PCMA/8000",
+        "a=rtpmap:18 G729/8000",
+        "a=fmtp:18 annexb=no",
+        "a=ptime:20",
+        "a=maxptime:60",
+        "a=sendonly",
+        "a=rtpmap:101 telephone-event/8000",
+        "a=fmtp:101 0-15",
+    ]);
+    let out = rewrite_offer(&offer, relay(20000), &mut LocalSession::new(5)).unwrap();
+    assert!(out.on_hold);
+    assert_eq!(out.sdp.media[0].formats, ["9", "0", "8", "101"]);
+    assert_eq!(out.sdp.media_direction(0), Direction::SendOnly);
+    assert!(out.sdp.media[0]
+        .attributes
+        .contains(&Attribute::MaxPtime(60)));
+}
