@@ -97,3 +97,32 @@ fn nonces() {
         assert_eq!(s.check(junk, 1000), NonceState::Invalid);
     }
 }
+
+/// RFC 7616 §3.9.1: the same request answered with MD5 and with SHA-256.
+#[test]
+fn rfc7616_examples() {
+    let base = Credentials {
+        username: "Mufasa".into(),
+        realm: "http-auth@example.org".into(),
+        nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v".into(),
+        uri: "/dir/index.html".into(),
+        response: String::new(),
+        algorithm: None,
+        qop: Some("auth".into()),
+        nc: Some("00000001".into()),
+        cnonce: Some("f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ".into()),
+        opaque: Some("FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS".into()),
+    };
+    let md5 = Credentials {
+        algorithm: Some("MD5".into()),
+        response: "8ca523f5e9506fed4657c9700eebdbec".into(),
+        ..base.clone()
+    };
+    assert!(verify(&md5, "GET", "Circle of Life"));
+    let sha = Credentials {
+        algorithm: Some("SHA-256".into()),
+        response: "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1".into(),
+        ..base
+    };
+    assert!(verify(&sha, "GET", "Circle of Life"));
+}
