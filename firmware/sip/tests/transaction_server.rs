@@ -385,3 +385,22 @@ fn rfc2543_requests_without_the_magic_cookie_still_match() {
     assert!(events(&mut l).is_empty(), "ACK absorbed");
     assert_eq!(l.server_state(&key), Some(ServerState::Confirmed));
 }
+
+#[test]
+fn timer_j_can_be_shortened_but_not_lengthened() {
+    let base = Instant::now();
+    let mut l = TransactionLayer::new(TimerConfig::default()).with_timer_j(ms(5_000));
+    let req = request(Method::Register, "z9hG4bKj1", "j1", 1, "127.0.0.1:5070");
+    let (key, stored) = incoming(&mut l, &req, base);
+    l.send_response(&key, response(&stored, 200), base);
+    run_until(&mut l, base, ms(4_999));
+    assert_eq!(l.len(), 1);
+    run_until(&mut l, base, ms(5_000));
+    assert!(l.is_empty());
+
+    let mut l = TransactionLayer::new(TimerConfig::default()).with_timer_j(ms(100_000));
+    let (key, stored) = incoming(&mut l, &req, base);
+    l.send_response(&key, response(&stored, 200), base);
+    run_until(&mut l, base, ms(32_000));
+    assert!(l.is_empty(), "capped at 64*T1");
+}

@@ -25,11 +25,11 @@ pub(crate) struct ClientTx {
     peer: Peer,
     state: ClientState,
     /// The INVITE itself, kept to build the ACK for a non-2xx (§17.1.1.3); `None` for non-INVITE.
-    invite: Option<Request>,
-    /// The request as sent, for retransmission.
-    bytes: Vec<u8>,
+    invite: Option<Box<Request>>,
+    /// The request as sent, for retransmission (boxed slice: no spare capacity kept).
+    bytes: Box<[u8]>,
     /// The ACK sent for a non-2xx final response, re-sent when that response is retransmitted.
-    ack: Option<Vec<u8>>,
+    ack: Option<Box<[u8]>>,
     /// Current retransmission interval (Timer A or E).
     interval: Duration,
     /// The TU sent a CANCEL for this INVITE: the expiry timer is the §9.1 64·T1 guard.
@@ -48,6 +48,7 @@ impl ClientTx {
     ) -> ClientTx {
         let bytes = request.to_bytes();
         ctx.send(peer, bytes.clone());
+        let bytes = bytes.into_boxed_slice();
         let is_invite = request.method == Method::Invite;
         let mut tx = ClientTx {
             key,
@@ -57,7 +58,7 @@ impl ClientTx {
             } else {
                 ClientState::Trying
             },
-            invite: is_invite.then_some(request),
+            invite: is_invite.then(|| Box::new(request)),
             bytes,
             ack: None,
             interval: ctx.config.t1,
@@ -121,8 +122,8 @@ impl ClientTx {
                     self.state = ClientState::Completed;
                     if let Some(invite) = &self.invite {
                         let ack = build_ack(invite, &response).to_bytes();
-                        ctx.send(self.peer, ack.clone());
-                        self.ack = Some(ack);
+                        self.ack = Some(ack.clone().into_boxed_slice());
+                        ctx.send(self.peer, ack);
                     }
                     self.emit(ctx, response);
                     if self.peer.transport.is_reliable() {
@@ -140,7 +141,7 @@ impl ClientTx {
             ClientState::Completed => {
                 if status >= 300 {
                     if let Some(ack) = &self.ack {
-                        ctx.send(self.peer, ack.clone());
+                        ctx.send(self.peer, ack.to_vec());
                     }
                 }
                 Next::Keep
@@ -183,14 +184,14 @@ impl ClientTx {
         match (slot, self.state) {
             (Slot::Retransmit, ClientState::Calling) => {
                 // Timer A doubles without the T2 cap (§17.1.1.2): 7 sends before Timer B.
-                ctx.send(self.peer, self.bytes.clone());
+                ctx.send(self.peer, self.bytes.to_vec());
                 self.interval = self.interval.saturating_mul(2);
                 self.arm(ctx, Slot::Retransmit, now + self.interval);
                 Next::Keep
             }
             (Slot::Retransmit, ClientState::Trying | ClientState::Proceeding) => {
                 // Timer E: doubling up to T2 in Trying, T2 flat once a provisional arrived.
-                ctx.send(self.peer, self.bytes.clone());
+                ctx.send(self.peer, self.bytes.to_vec());
                 self.interval = if self.state == ClientState::Trying {
                     self.interval.saturating_mul(2).min(ctx.config.t2)
                 } else {

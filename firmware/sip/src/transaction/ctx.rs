@@ -9,6 +9,9 @@ use super::{Peer, TimerConfig, Transmit, TxEvent};
 #[derive(Debug)]
 pub(crate) struct Ctx {
     pub(crate) config: TimerConfig,
+    /// Timer J over UDP: 64·T1 unless the owner shortened it (see
+    /// `TransactionLayer::with_timer_j`).
+    pub(crate) timer_j: std::time::Duration,
     pub(crate) timers: TimerQueue,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<TxEvent>,
@@ -17,6 +20,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     pub(crate) fn new(config: TimerConfig) -> Ctx {
         Ctx {
+            timer_j: config.transaction_timeout(),
             config,
             timers: TimerQueue::default(),
             transmits: VecDeque::new(),

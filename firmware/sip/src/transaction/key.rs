@@ -12,14 +12,15 @@ const COOKIE: &str = "z9hG4bK";
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ServerParts {
-    branch: String,
-    sent_by: String,
+    // Boxed strs, not Strings: ~100k keys can be alive at once and spare capacity adds up.
+    branch: Box<str>,
+    sent_by: Box<str>,
     method: Method,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ClientParts {
-    branch: String,
+    branch: Box<str>,
     method: Method,
 }
 
@@ -59,7 +60,7 @@ impl ClientTxKey {
     }
     pub(crate) fn new(branch: &str, method: Method) -> ClientTxKey {
         ClientTxKey(Arc::new(ClientParts {
-            branch: branch.to_string(),
+            branch: branch.into(),
             method,
         }))
     }
@@ -67,12 +68,12 @@ impl ClientTxKey {
 
 /// `host:port` with the host lower-cased and the default port filled in, so `Host` and
 /// `host:5060` are the same sender.
-fn sent_by(via: &Via) -> String {
+fn sent_by(via: &Via) -> Box<str> {
     let port = via.port.unwrap_or(match via.transport {
         Transport::Tls | Transport::Wss => 5061,
         _ => 5060,
     });
-    format!("{}:{}", via.host.to_ascii_lowercase(), port)
+    format!("{}:{}", via.host.to_ascii_lowercase(), port).into_boxed_str()
 }
 
 /// Server key of an incoming request whose top Via is `via`.
@@ -82,10 +83,10 @@ pub(crate) fn server_key(req: &Request, via: &Via) -> ServerTxKey {
         ref m => m.clone(),
     };
     let branch = match via.branch() {
-        Some(b) if b.starts_with(COOKIE) => b.to_string(),
+        Some(b) if b.starts_with(COOKIE) => b.into(),
         // RFC 2543 peer: the branch alone is not unique, so fold in the dialog-ish identifiers
         // that are equal between a request, its retransmissions and the ACK for a non-2xx.
-        other => legacy_branch(req, other.unwrap_or("")),
+        other => legacy_branch(req, other.unwrap_or("")).into_boxed_str(),
     };
     ServerTxKey(Arc::new(ServerParts {
         branch,
