@@ -81,10 +81,13 @@ pub enum StoreError {
     },
     #[error("SQLite refused PRAGMA {pragma}: it reports {value:?}")]
     Pragma { pragma: &'static str, value: String },
-    #[error("tenant document is not valid JSON at line {line}, column {column}: {source}")]
+    /// Malformed JSON, or a field of the wrong type or unknown name; `message` is serde's
+    /// description without its position, which `line` and `column` hold.
+    #[error("line {line}, column {column}: {message}")]
     Json {
         line: usize,
         column: usize,
+        message: String,
         #[source]
         source: serde_json::Error,
     },

@@ -177,3 +177,30 @@ fn did_number_unique_on_the_box() {
         "{problems:#?}"
     );
 }
+
+#[test]
+fn forwarding_loops_are_refused() {
+    let mut doc = example();
+    doc.dids[0].forward = Some(Destination::Did("d-fax".into()));
+    // d-fax already forwards to d-main.
+    doc.users[0].forward_always = Some(Destination::Extension("u11".into()));
+    doc.users[1].forward_always = Some(Destination::Extension("u10".into()));
+    doc.users[0].forward_busy = Some(Destination::Extension("u10".into()));
+    let problems: Vec<String> = validate_document(&doc)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    for expected in [
+        "dids[0].forward: forwards in a loop: d-main → d-fax → d-main",
+        "dids[1].forward: forwards in a loop: d-fax → d-main → d-fax",
+        "users[0].forward_always: forwards in a loop: u10 → u11 → u10",
+        "users[1].forward_always: forwards in a loop: u11 → u10 → u11",
+        "users[0].forward_busy: a user cannot forward to their own extension",
+    ] {
+        assert!(
+            problems.iter().any(|p| p == expected),
+            "missing {expected:?} in {problems:#?}"
+        );
+    }
+    assert_eq!(problems.len(), 5, "{problems:#?}");
+}

@@ -262,6 +262,8 @@ impl<'d> Validator<'d> {
             );
         }
         super::validate_extra::rest(self, doc);
+        let loops = super::validate_loops::loops(doc);
+        self.problems.extend(loops);
     }
 
     fn tenant(&mut self, t: &Tenant, users: usize) {
@@ -343,11 +345,7 @@ impl<'d> Validator<'d> {
             }
             self.text(p("description"), &d.description, false);
             if let Some(f) = &d.forward {
-                if *f == Destination::Did(d.id.clone()) {
-                    self.push(p("forward"), Some("a DID cannot forward to itself".into()));
-                } else {
-                    self.destination(p("forward"), f);
-                }
+                self.destination(p("forward"), f);
             }
             let mut orders: HashMap<u32, usize> = HashMap::new();
             for (j, r) in d.rules.iter().enumerate() {
