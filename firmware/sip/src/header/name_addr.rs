@@ -35,9 +35,11 @@ impl NameAddr {
             match value.find('<') {
                 Some(open) => {
                     let name = value[start..open].trim();
+                    // Non-ASCII is outside `token`, but phones do send `José <sip:...>`
+                    // unquoted and nothing is ambiguous about it; ASCII separators stay refused.
                     let ok = name
                         .bytes()
-                        .all(|c| is_token_byte(c) || c == b' ' || c == b'\t');
+                        .all(|c| is_token_byte(c) || c == b' ' || c == b'\t' || c >= 0x80);
                     if !ok {
                         return Err(ERR);
                     }
@@ -135,6 +137,8 @@ mod tests {
         let n = rt("<sip:user@example.com?Route=%3Csip:sip.example.com%3E>");
         assert!(n.uri.headers.is_some());
         rt("isbn:2983792873");
+        let n = rt("José Núñez <sip:10@pbx>");
+        assert_eq!(n.display.as_deref(), Some("José Núñez"));
         rt("<http://www.example.com>;tag=3234233");
         let n = rt("\"BEL:\u{7} NUL:\u{0} DEL:\u{7f}\" <sip:x@example.com>");
         assert!(n.display.unwrap().contains('\u{0}'));
