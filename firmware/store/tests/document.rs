@@ -179,3 +179,28 @@ fn two_tenants_are_isolated() {
         "JXbWxoBa4CNSNBnE"
     );
 }
+
+#[test]
+fn large_tenant_imports_in_one_go() {
+    // The benchmark registers thousands of extensions: one transaction, prepared statements.
+    let (_dir, mut store) = temp_store();
+    let mut doc = minimal();
+    doc.tenant.max_extensions = 5_000;
+    let template = doc.users[0].clone();
+    doc.users = (0..5_000)
+        .map(|i| {
+            let mut u = template.clone();
+            u.id = format!("u{i}");
+            u.extension = format!("{}", 10_000 + i);
+            u.sip_password = format!("pw{i}");
+            u
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    store.import_document(&doc).unwrap();
+    let dir = store.load_directory().unwrap();
+    eprintln!("5000 users imported and loaded in {:?}", started.elapsed());
+    assert_eq!(dir.len(), 5_000);
+    assert_eq!(dir.account("ext2019114999").unwrap().password, "pw4999");
+    assert_eq!(store.export_document(20191).unwrap(), doc);
+}
