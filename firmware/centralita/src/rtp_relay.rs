@@ -47,7 +47,7 @@ mod tests;
 #[allow(unused_imports)]
 pub use control::RelayTable;
 
-use shared::{BridgeShared, Origin, PumpCounters};
+use shared::{BridgeShared, PumpCounters};
 use socket::{BridgeIo, PoolInner};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -235,13 +235,15 @@ impl Bridge {
         self.set_remote(Leg::B, addr);
     }
 
-    /// A new address from the leg's SDP (re-INVITE): the relay sends there and
-    /// re-learns from the leg's next valid packet.
+    /// The address from the leg's SDP. A new one (re-INVITE to another address) is
+    /// used at once and the relay re-learns from the leg's next valid packet; the same
+    /// one again (session refresh, 200 after 183) changes nothing.
     pub fn set_remote(&self, leg: Leg, addr: SocketAddr) {
         let i = leg.index();
-        self.shared.rtp_remote[i].set(Some(addr), Origin::Signalled);
-        self.shared.rtcp_remote[i].set(Some(shared::rtcp_of(addr)), Origin::Signalled);
-        self.shared.latched[i].store(false, Ordering::Relaxed);
+        if self.shared.rtp_remote[i].announce(addr) {
+            self.shared.rtcp_remote[i].announce(shared::rtcp_of(addr));
+            self.shared.latched[i].store(false, Ordering::Relaxed);
+        }
     }
 
     pub fn stats(&self) -> BridgeStats {

@@ -87,7 +87,7 @@ pub async fn run(
         match latch.on_packet(source, valid, Instant::now()) {
             Verdict::Accept => {}
             Verdict::Learned => {
-                own_generation = own.set(Some(source), Origin::Latched);
+                own_generation = own.latch(source);
                 if kind == Kind::Rtp {
                     shared.latched[from].store(true, Ordering::Relaxed);
                 }

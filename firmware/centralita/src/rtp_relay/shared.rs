@@ -20,6 +20,8 @@ pub struct Remote {
     pub generation: u64,
     pub addr: Option<SocketAddr>,
     pub origin: Origin,
+    /// The address the signalling announced last, kept across latches.
+    pub announced: Option<SocketAddr>,
 }
 
 /// Where one leg's packets (RTP or RTCP) must be sent. Written rarely (a latch, a
@@ -38,6 +40,7 @@ impl RemoteSlot {
                 generation: 0,
                 addr,
                 origin: Origin::Signalled,
+                announced: addr,
             }),
         }
     }
@@ -53,17 +56,37 @@ impl RemoteSlot {
         *self.value.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stores a new address and returns its generation.
-    pub fn set(&self, addr: Option<SocketAddr>, origin: Origin) -> u64 {
+    /// Stores a latched address and returns its generation.
+    pub fn latch(&self, addr: SocketAddr) -> u64 {
         let mut v = self.value.lock().unwrap_or_else(PoisonError::into_inner);
         let generation = v.generation.wrapping_add(1);
         *v = Remote {
             generation,
-            addr,
-            origin,
+            addr: Some(addr),
+            origin: Origin::Latched,
+            announced: v.announced,
         };
         self.generation.store(generation, Ordering::Release);
         generation
+    }
+
+    /// Stores an address announced by the signalling. Returns false, changing nothing,
+    /// when it is the one announced last: a session refresh or an answer repeating the
+    /// early media SDP must not undo what latching learned about a phone behind NAT.
+    pub fn announce(&self, addr: SocketAddr) -> bool {
+        let mut v = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        if v.announced == Some(addr) {
+            return false;
+        }
+        let generation = v.generation.wrapping_add(1);
+        *v = Remote {
+            generation,
+            addr: Some(addr),
+            origin: Origin::Signalled,
+            announced: Some(addr),
+        };
+        self.generation.store(generation, Ordering::Release);
+        true
     }
 }
 

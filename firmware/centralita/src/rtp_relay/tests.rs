@@ -112,6 +112,13 @@ async fn latches_to_where_rtp_comes_from() {
     let s = bridge.stats();
     assert_eq!(s.a.remote, Some(a.local_addr().unwrap()));
     assert!(s.a.latched);
+    // The same SDP address again (a session refresh) must not undo the latch.
+    bridge.set_remote_a(announced);
+    let s = bridge.stats();
+    assert_eq!(s.a.remote, Some(a.local_addr().unwrap()));
+    assert!(s.a.latched);
+    b.send_to(&rtp(3), to(bridge.local_port_b())).await.unwrap();
+    assert_eq!(recv(&a).await.0, rtp(3));
 }
 
 #[tokio::test]
