@@ -94,7 +94,12 @@ impl Store {
     }
 
     pub fn export_document(&self, tenant_id: u32) -> Result<TenantDocument, StoreError> {
-        document::export(&self.conn, tenant_id)
+        // One read transaction: every SELECT sees the same snapshot even if another
+        // process imports a new document half way through.
+        let snapshot = self.conn.unchecked_transaction().op("starting export")?;
+        let doc = document::export(&snapshot, tenant_id)?;
+        snapshot.finish().op("ending export")?;
+        Ok(doc)
     }
 
     /// Creates demo tenant 20191 "Demo" with extensions 10 and 11 using the given SIP
@@ -130,7 +135,13 @@ impl Store {
 
     /// Snapshot of accounts and dialable numbers for the SIP hot path.
     pub fn load_directory(&self) -> Result<Directory, StoreError> {
-        directory::load(&self.conn)
+        let snapshot = self
+            .conn
+            .unchecked_transaction()
+            .op("starting directory load")?;
+        let directory = directory::load(&snapshot)?;
+        snapshot.finish().op("ending directory load")?;
+        Ok(directory)
     }
 
     /// Writes a batch of CDRs in one transaction (all or nothing).

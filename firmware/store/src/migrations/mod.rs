@@ -5,7 +5,7 @@
 //! database runs the same steps as an old one being upgraded: there is one source of truth
 //! for the schema, and the test below checks that both paths end in the same schema.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{DbContext, StoreError};
 
@@ -54,7 +54,14 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), Store
 }
 
 fn apply(conn: &mut Connection, to: u32, sql: &str) -> Result<(), rusqlite::Error> {
-    let tx = conn.transaction()?;
+    // IMMEDIATE takes the write lock before reading the version: when two processes open a
+    // fresh folder at once (the daemon starting while `centralita import` runs), the second
+    // waits, then sees the step already applied instead of applying it twice.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current >= to {
+        return Ok(());
+    }
     tx.execute_batch(sql)?;
     // PRAGMA cannot take a bound parameter; `to` is our own integer.
     tx.execute_batch(&format!("PRAGMA user_version = {to}"))?;

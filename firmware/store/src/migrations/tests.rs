@@ -135,3 +135,18 @@ fn pragmas_are_durable() {
     assert_eq!(sync, 2, "FULL");
     assert_eq!(fk, 1);
 }
+
+#[test]
+fn concurrent_first_opens_agree() {
+    // The daemon and an admin command opening an empty folder at the same moment.
+    let dir = tempfile::tempdir().unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let path = dir.path().to_path_buf();
+            std::thread::spawn(move || crate::Store::open(&path).map(|s| s.schema_version()))
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap().unwrap().unwrap(), LATEST);
+    }
+}
