@@ -91,7 +91,7 @@ impl Pbx {
         let mut ids = Ids::new(rng);
         let auth = Authenticator::new(ids.secret());
         Pbx {
-            txn: TransactionLayer::new(config.timers.clone()),
+            txn: TransactionLayer::new(config.timers),
             registrar: Registrar::new(config.registrar.clone()),
             calls: Calls::default(),
             config,

@@ -170,6 +170,8 @@ pub trait SipHeaders {
     fn cseq(&self) -> Option<CSeq> {
         self.headers().get(&HeaderName::CSeq).and_then(|v| CSeq::parse(v).ok())
     }
+    /// The From header (named for the header, not a `from_*` constructor).
+    #[allow(clippy::wrong_self_convention)]
     fn from_header(&self) -> Option<NameAddr> {
         self.headers().get(&HeaderName::From).and_then(|v| NameAddr::parse(v).ok())
     }
