@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,6 +124,10 @@ def main():
                 res[key] = fn(ctx)
             except PhaseError as e:
                 res[key] = str(e)
+            except Exception as e:  # a bench bug: report it, keep the other phases
+                with open(os.path.join(workdir, f"phase_{letter}_error.txt"), "w") as f:
+                    traceback.print_exc(file=f)
+                res[key] = f"bench error {e!r} (traceback in {workdir}/phase_{letter}_error.txt)"
             if not d.alive():
                 res["notes"].append(f"the daemon DIED during phase ({letter}), exit code "
                                     f"{d.proc.returncode}; see {workdir}/daemon.log")

@@ -138,10 +138,10 @@ def _drive(ctx, callees, csv_fwd, csv_rev, n_fwd, n_rev, ramp_s, stream_ms, sett
             break
         time.sleep(0.2)
     time.sleep(0.5)
-    halves[0].sent = stream_packets(fwd.dump_screens())
-    halves[0].received = echo_packets(callee_fwd.dump_screens())
-    halves[1].sent = stream_packets(callee_rev.dump_screens())
-    halves[1].received = echo_packets(rev.dump_screens())
+    halves[0].sent = stream_packets(fwd)
+    halves[0].received = echo_packets(callee_fwd)
+    halves[1].sent = stream_packets(callee_rev)
+    halves[1].received = echo_packets(rev)
 
     for half, caller in zip(halves, (fwd, rev)):
         caller.wait()

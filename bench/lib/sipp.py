@@ -23,8 +23,10 @@ SIPP = "sipp"
 # only them) if the bench is interrupted.
 LIVE = set()
 
-_ECHO_RE = re.compile(r"(\d+) Total echo RTP pckts 1st stream")
-_STREAM_RE = re.compile(r"(\d+) Total RTP pckts sent\s+[\d.]+ kB/s RTP OUT")
+# The leading spaces anchor the number at the start of its line, so a line
+# cut by a partial buffer flush never matches with half a number.
+ECHO_RE = re.compile(r"\n\s+(\d+) Total echo RTP pckts 1st stream")
+STREAM_RE = re.compile(r"\n\s+(\d+) Total RTP pckts sent\s+[\d.]+ kB/s RTP OUT")
 
 
 class Sipp:
@@ -119,27 +121,31 @@ class Sipp:
 
     # ---- reading back -------------------------------------------------
 
-    def dump_screens(self, wait_s=3.0):
-        """SIGUSR2: SIPp appends its screens to the screen file. Returns the
-        text of the new dump ('' if SIPp is gone or did not answer)."""
+    def dump_screens(self, pattern, wait_s=5.0):
+        """SIGUSR2 makes SIPp write its screens to the screen file, but through
+        a stdio buffer that only reaches the file 4 KiB at a time (or at exit).
+        So keep asking for dumps (~3 KB each) until a complete line matching
+        `pattern` shows up after what the file held before; returns the new
+        text ('' if SIPp is gone or never printed it). Counters read this way
+        must be frozen by then, which the phases arrange."""
         if not self.running():
             return ""
-        before = _size(self.screen_file)
-        self.proc.send_signal(signal.SIGUSR2)
+        before = _stamp(self.screen_file)
+        offset = before[0] if before else 0
         deadline = time.monotonic() + wait_s
-        last = before
-        while time.monotonic() < deadline:
-            time.sleep(0.1)
-            now = _size(self.screen_file)
-            if now > before and now == last:
-                break  # grew, and stopped growing
-            last = now
-        try:
-            with open(self.screen_file, errors="replace") as f:
-                f.seek(before)
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        text = ""
+        while time.monotonic() < deadline and self.running():
+            self.proc.send_signal(signal.SIGUSR2)
+            time.sleep(0.15)
+            try:
+                with open(self.screen_file, errors="replace") as f:
+                    f.seek(offset)
+                    text = f.read()
+            except FileNotFoundError:
+                continue
+            if pattern.search(text):
+                break
+        return text
 
     def log_count(self, prefix):
         """How many scenario <log> lines start with prefix (the log file has
@@ -182,11 +188,12 @@ class Sipp:
         return [e.strip() for e in events if e.strip()][-n:]
 
 
-def _size(path):
+def _stamp(path):
     try:
-        return os.path.getsize(path)
+        st = os.stat(path)
     except FileNotFoundError:
-        return 0
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def stat_int(stats, column):
@@ -230,13 +237,14 @@ def run_seconds(stats):
     return max(now - start, 0.0)
 
 
-def echo_packets(dump):
-    """'Total echo RTP pckts 1st stream' of a screen dump, or None."""
-    found = _ECHO_RE.findall(dump)
+def echo_packets(sipp):
+    """-rtp_echo's 'Total echo RTP pckts 1st stream' of a running SIPp, or None."""
+    found = ECHO_RE.findall(sipp.dump_screens(ECHO_RE))
     return int(found[-1]) if found else None
 
 
-def stream_packets(dump):
-    """rtp_stream's 'Total RTP pckts sent' of a screen dump, or None."""
-    found = _STREAM_RE.findall(dump)
+def stream_packets(sipp):
+    """rtp_stream's 'Total RTP pckts sent' of a running SIPp, or None. SIPp
+    prints it only while some call of the instance still exists."""
+    found = STREAM_RE.findall(sipp.dump_screens(STREAM_RE))
     return int(found[-1]) if found else None
