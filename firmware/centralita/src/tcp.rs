@@ -119,6 +119,15 @@ async fn connection(
                     }
                 }
                 Ok(None) => {
+                    // RFC 5626 §4.4.1: a double-CRLF ping gets a CRLF pong; either way the
+                    // keep-alive bytes are consumed so they never pile up.
+                    let skip = sip::parse::skip_keepalives(&buf);
+                    if skip > 0 && skip == buf.len() {
+                        if skip >= 4 {
+                            registry.send(peer, b"\r\n".to_vec());
+                        }
+                        buf.clear();
+                    }
                     if buf.len() > MAX_BUFFER {
                         tracing::info!(%peer, "TCP message too large; closing");
                         write_task.abort();
