@@ -309,3 +309,29 @@ fn a_zero_t1_is_sanitized_instead_of_spinning() {
     assert_eq!(evs.len(), 1);
     assert!(l.is_empty());
 }
+
+#[test]
+fn an_unreachable_peer_times_out_its_pending_client_transactions() {
+    let base = Instant::now();
+    let mut l = layer();
+    let a = l.send_request(invite("z9hG4bKu1", "u1"), tcp(5080), base);
+    let reg = request_over(
+        "TCP",
+        Method::Register,
+        "z9hG4bKu2",
+        "u2",
+        1,
+        "127.0.0.1:5070",
+    );
+    let b = l.send_request(reg.clone(), tcp(5080), base);
+    let other = l.send_request(invite("z9hG4bKu3", "u3"), tcp(5081), base);
+    transmits(&mut l);
+    l.peer_unreachable(tcp(5080));
+    let mut evs = events(&mut l);
+    evs.sort_by_key(|e| format!("{e:?}"));
+    let mut want = vec![TxEvent::Timeout { key: a }, TxEvent::Timeout { key: b }];
+    want.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(evs, want);
+    assert_eq!(l.len(), 1);
+    assert_eq!(l.client_state(&other), Some(ClientState::Calling));
+}

@@ -76,6 +76,18 @@ impl ClientTx {
         self.state
     }
 
+    pub(crate) fn peer(&self) -> Peer {
+        self.peer
+    }
+
+    /// Still waiting for a final response (a transport failure now means a Timeout for the TU).
+    pub(crate) fn is_pending(&self) -> bool {
+        matches!(
+            self.state,
+            ClientState::Calling | ClientState::Trying | ClientState::Proceeding
+        )
+    }
+
     fn is_invite(&self) -> bool {
         self.invite.is_some()
     }

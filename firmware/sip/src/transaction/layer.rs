@@ -202,6 +202,23 @@ impl TransactionLayer {
         self.servers.contains_key(&key).then_some(key)
     }
 
+    /// The owner could not reach `peer` (TCP connect/write failed, ICMP unreachable): RFC 3261
+    /// §17.1.4 — every client transaction towards it still waiting for a final response ends with
+    /// a [`TxEvent::Timeout`] (the TU treats it like a 503/408). Finished ones are left to their
+    /// timers. Scans all client transactions: meant for rare failures, not per packet.
+    pub fn peer_unreachable(&mut self, peer: Peer) {
+        let failed: Vec<ClientTxKey> = self
+            .clients
+            .iter()
+            .filter(|(_, tx)| tx.peer() == peer && tx.is_pending())
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in failed {
+            self.remove_client(&key);
+            self.ctx.emit(TxEvent::Timeout { key });
+        }
+    }
+
     pub fn client_state(&self, key: &ClientTxKey) -> Option<ClientState> {
         self.clients.get(key).map(ClientTx::state)
     }
