@@ -16,12 +16,14 @@ pub mod call;
 pub mod daemon;
 pub mod digest;
 pub mod error;
+pub mod garbage;
 pub mod ports;
 pub mod rng;
 pub mod rtp;
 pub mod sip_client;
 pub mod sipp;
 pub mod tenant;
+pub mod torture;
 pub mod wait;
 
 pub use daemon::{Cdr, Daemon};
