@@ -11,12 +11,14 @@
 pub mod auth;
 pub mod call;
 pub mod cdr;
+pub mod dialplan;
 pub mod directory;
 pub mod endpoint;
 pub mod ids;
 pub mod media;
 pub mod registrar;
 pub mod routing;
+pub mod trunk;
 
 pub use cdr::{Cdr, Direction, Disposition};
 pub use directory::{Account, DialTarget, Directory};

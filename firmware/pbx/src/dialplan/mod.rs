@@ -1,0 +1,1 @@
+//! Outbound dial plan: number classes, call permissions, caller-ID selection — being written.

@@ -1,0 +1,1 @@
+//! SIP trunk (provider) registration client — being written.
