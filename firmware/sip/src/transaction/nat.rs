@@ -53,3 +53,74 @@ fn rewrite_top_via(req: &mut Request, via: &Via) {
     }
     line.value = value;
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::message::{Headers, Method, SipHeaders};
+    use crate::uri::Uri;
+
+    fn stamped(via_line: &str, source: &str) -> String {
+        let mut headers = Headers::new();
+        headers.push(HeaderName::Via, via_line);
+        let mut req = Request {
+            method: Method::Options,
+            uri: Uri::sip(None, "box", None),
+            headers,
+            body: Vec::new(),
+        };
+        let mut via = req.top_via().unwrap();
+        stamp_received(&mut req, &mut via, source.parse().unwrap());
+        req.headers.get(&HeaderName::Via).unwrap().to_string()
+    }
+
+    #[test]
+    fn same_host_without_rport_is_left_alone() {
+        let line = "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1";
+        assert_eq!(stamped(line, "10.0.0.5:5060"), line);
+    }
+
+    #[test]
+    fn other_host_gets_received() {
+        let out = stamped(
+            "SIP/2.0/UDP phone.lan:5060;branch=z9hG4bK1",
+            "10.0.0.5:5060",
+        );
+        assert!(out.contains(";received=10.0.0.5"), "{out}");
+        assert!(!out.contains("rport"), "{out}");
+    }
+
+    #[test]
+    fn empty_rport_is_filled_and_received_always_added() {
+        let out = stamped(
+            "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1;rport",
+            "10.0.0.5:40000",
+        );
+        assert!(out.contains("rport=40000"), "{out}");
+        assert!(out.contains("received=10.0.0.5"), "{out}");
+    }
+
+    #[test]
+    fn ipv6_source_is_written_without_brackets_and_matches_bracketed_host() {
+        let line = "SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bK1";
+        assert_eq!(stamped(line, "[2001:db8::9]:5060"), line);
+        let out = stamped(line, "[2001:db8::1]:5060");
+        assert!(out.contains("received=2001:db8::1"), "{out}");
+    }
+
+    #[test]
+    fn only_the_first_value_of_a_combined_via_line_changes() {
+        let out = stamped(
+            "SIP/2.0/UDP phone.lan;branch=z9hG4bK1;rport, SIP/2.0/UDP proxy.lan;branch=z9hG4bK0",
+            "10.0.0.5:5070",
+        );
+        let mut parts = split_list(&out);
+        let first = parts.next().unwrap();
+        assert!(
+            first.contains("rport=5070") && first.contains("received=10.0.0.5"),
+            "{out}"
+        );
+        assert_eq!(parts.next(), Some("SIP/2.0/UDP proxy.lan;branch=z9hG4bK0"));
+    }
+}
