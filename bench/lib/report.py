@@ -28,7 +28,8 @@ def _runs_table(runs):
     for r in runs:
         lines.append(f"    {r.name:<16} {r.offered_rate:>9} {r.successful:>6} {r.failed:>7}"
                      f" {r.retransmissions:>7} {r.seconds:>6.2f} {r.rate:>11.0f}"
-                     f" {r.daemon_cores:>8.2f} c {r.sipp_cores:>7.2f} c")
+                     f" {r.daemon_cores:>8.2f} c {r.sipp_cores:>7.2f} c"
+                     + ("  (= offered: raise the offer)" if r.rate >= 0.97 * r.offered_rate else ""))
         for e in r.errors[-2:]:
             lines.append(f"      sipp: {e[:150]}")
     return lines
