@@ -133,6 +133,20 @@ impl Store {
         Ok(demo::extensions(&doc))
     }
 
+    /// A number that grows with every configuration import by any process: when it differs
+    /// from the value read at the last `load_directory`, the directory is stale.
+    pub fn config_generation(&self) -> Result<u64, StoreError> {
+        let generation: i64 = self
+            .conn
+            .query_row(
+                "SELECT generation FROM config_generation WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .op("reading configuration generation")?;
+        Ok(u64::try_from(generation).unwrap_or(0))
+    }
+
     /// Snapshot of accounts and dialable numbers for the SIP hot path.
     pub fn load_directory(&self) -> Result<Directory, StoreError> {
         let snapshot = self

@@ -193,10 +193,16 @@ fn two_connections_share_the_file() {
     // The daemon runs while `centralita import` or `cdr` open the same folder.
     let (dir, mut daemon) = temp_store();
     daemon.import_document(&minimal()).unwrap();
+    let generation = daemon.config_generation().unwrap();
     let mut cli = Store::open(dir.path()).unwrap();
     let mut doc = minimal();
     doc.users[0].sip_password = "changed".into();
     cli.import_document(&doc).unwrap();
+    assert_eq!(
+        daemon.config_generation().unwrap(),
+        generation + 1,
+        "the daemon sees the change"
+    );
     let reloaded = daemon.load_directory().unwrap();
     assert_eq!(reloaded.account("ext2019110").unwrap().password, "changed");
     daemon

@@ -98,6 +98,11 @@ pub(crate) fn import(
         voicemail_boxes: doc.voicemail_boxes.len(),
         rows: w.rows,
     };
+    tx.execute(
+        "UPDATE config_generation SET generation = generation + 1 WHERE id = 1",
+        [],
+    )
+    .op("bumping configuration generation")?;
     if let Some(entry) = audit {
         // Same transaction: the change and its audit record exist together or not at all.
         crate::audit::append(&tx, entry)?;

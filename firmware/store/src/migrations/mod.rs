@@ -16,6 +16,7 @@ const STEPS: &[&str] = &[
     include_str!("0003_records.sql"),
     include_str!("0004_security.sql"),
     include_str!("0005_dial_numbers.sql"),
+    include_str!("0006_config_generation.sql"),
 ];
 
 /// The schema version this firmware writes.
