@@ -120,7 +120,7 @@ fn apply(doc: &mut TenantDocument, e: Edit) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 100, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn validation_is_complete(mut edits in proptest::collection::vec(edit(), 1..4)) {
