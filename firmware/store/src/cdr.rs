@@ -131,18 +131,64 @@ pub(crate) fn insert(conn: &mut Connection, cdrs: &[CdrRecord]) -> Result<(), St
     tx.commit().op("committing CDR batch")
 }
 
-/// Newest first; `tenant_id` `None` lists every tenant (the appliance's own CLI).
-pub(crate) fn list(
-    conn: &Connection,
-    tenant_id: Option<u32>,
-    limit: usize,
-) -> Result<Vec<CdrRecord>, StoreError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+/// Filters of the CDR list (SPEC §9); every `None` means "any".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdrQuery {
+    pub tenant_id: Option<u32>,
+    pub direction: Option<Direction>,
+    /// `Some(true)`: answered only (Atendida); `Some(false)`: every other disposition.
+    pub answered: Option<bool>,
+    /// Calls that started at or after this time (ms since the epoch, UTC).
+    pub from_utc: Option<i64>,
+    /// Calls that started before this time.
+    pub until_utc: Option<i64>,
+    /// Appears in the source, destination or DID.
+    pub number: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Default for CdrQuery {
+    fn default() -> Self {
+        CdrQuery {
+            tenant_id: None,
+            direction: None,
+            answered: None,
+            from_utc: None,
+            until_utc: None,
+            number: None,
+            limit: 100,
+            offset: 0,
+        }
+    }
+}
+
+/// Newest first.
+pub(crate) fn query(conn: &Connection, q: &CdrQuery) -> Result<Vec<CdrRecord>, StoreError> {
+    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
     let sql = format!(
-        "SELECT {COLUMNS} FROM cdrs WHERE (?1 IS NULL OR tenant_id = ?1)
-         ORDER BY start_utc DESC, id DESC LIMIT ?2"
+        "SELECT {COLUMNS} FROM cdrs
+         WHERE (?1 IS NULL OR tenant_id = ?1)
+           AND (?2 IS NULL OR direction = ?2)
+           AND (?3 IS NULL OR (disposition = 'answered') = ?3)
+           AND (?4 IS NULL OR start_utc >= ?4)
+           AND (?5 IS NULL OR start_utc < ?5)
+           AND (?6 IS NULL OR instr(source, ?6) > 0 OR instr(destination, ?6) > 0
+                OR instr(coalesce(did, ''), ?6) > 0)
+         ORDER BY start_utc DESC, id DESC LIMIT ?7 OFFSET ?8"
     );
-    rows(conn, "cdrs", &sql, params![tenant_id, limit], |r| {
+    let p = params![
+        q.tenant_id,
+        q.direction.map(Direction::as_str),
+        q.answered,
+        q.from_utc,
+        q.until_utc,
+        q.number,
+        limit,
+        offset
+    ];
+    rows(conn, "cdrs", &sql, p, |r| {
         let direction: String = r.get(6)?;
         let direction = Direction::parse(&direction).ok_or(StoreError::CorruptRow {
             table: "cdrs",

@@ -29,7 +29,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
-pub use cdr::{CdrRecord, Direction, Disposition};
+pub use cdr::{CdrQuery, CdrRecord, Direction, Disposition};
 pub use db::DB_FILE;
 pub use demo::{DemoExtension, DEMO_TENANT_ID};
 pub use directory::{DialTarget, Directory, SipAccount};
@@ -165,12 +165,24 @@ impl Store {
 
     /// The tenant's latest CDRs, newest first.
     pub fn list_cdrs(&self, tenant_id: u32, limit: usize) -> Result<Vec<CdrRecord>, StoreError> {
-        cdr::list(&self.conn, Some(tenant_id), limit)
+        self.query_cdrs(&CdrQuery {
+            tenant_id: Some(tenant_id),
+            limit,
+            ..CdrQuery::default()
+        })
     }
 
     /// The latest CDRs of every tenant on the box, newest first.
     pub fn list_recent_cdrs(&self, limit: usize) -> Result<Vec<CdrRecord>, StoreError> {
-        cdr::list(&self.conn, None, limit)
+        self.query_cdrs(&CdrQuery {
+            limit,
+            ..CdrQuery::default()
+        })
+    }
+
+    /// CDRs matching the filters, newest first.
+    pub fn query_cdrs(&self, query: &CdrQuery) -> Result<Vec<CdrRecord>, StoreError> {
+        cdr::query(&self.conn, query)
     }
 
     pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {

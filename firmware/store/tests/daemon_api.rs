@@ -210,3 +210,85 @@ fn two_connections_share_the_file() {
         .unwrap();
     assert_eq!(cli.list_cdrs(20191, 5).unwrap().len(), 1);
 }
+
+#[test]
+fn cdr_filters() {
+    let (_dir, mut store) = temp_store();
+    store.import_document(&minimal()).unwrap();
+    let mut incoming = cdr("in", 2_000, Disposition::NoAnswer);
+    incoming.direction = Direction::Incoming;
+    incoming.source = "913531050".into();
+    incoming.did = Some("916431214".into());
+    let batch = [
+        cdr("a", 1_000, Disposition::Answered),
+        incoming,
+        cdr("b", 3_000, Disposition::Busy),
+    ];
+    store.insert_cdrs(&batch).unwrap();
+    let ids = |q: store::CdrQuery| -> Vec<String> {
+        store
+            .query_cdrs(&q)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.call_id)
+            .collect()
+    };
+    let all = store::CdrQuery::default();
+    assert_eq!(ids(all.clone()), ["b", "in", "a"]);
+    assert_eq!(
+        ids(store::CdrQuery {
+            direction: Some(Direction::Incoming),
+            ..all.clone()
+        }),
+        ["in"]
+    );
+    assert_eq!(
+        ids(store::CdrQuery {
+            answered: Some(true),
+            ..all.clone()
+        }),
+        ["a"]
+    );
+    assert_eq!(
+        ids(store::CdrQuery {
+            answered: Some(false),
+            ..all.clone()
+        }),
+        ["b", "in"]
+    );
+    assert_eq!(
+        ids(store::CdrQuery {
+            from_utc: Some(2_000),
+            until_utc: Some(3_000),
+            ..all.clone()
+        }),
+        ["in"]
+    );
+    assert_eq!(
+        ids(store::CdrQuery {
+            number: Some("6431".into()),
+            ..all.clone()
+        }),
+        ["in"]
+    );
+    assert_eq!(
+        ids(store::CdrQuery {
+            number: Some("913".into()),
+            ..all.clone()
+        }),
+        ["in"]
+    );
+    assert_eq!(
+        ids(store::CdrQuery {
+            limit: 1,
+            offset: 1,
+            ..all.clone()
+        }),
+        ["in"]
+    );
+    assert!(ids(store::CdrQuery {
+        tenant_id: Some(20200),
+        ..all
+    })
+    .is_empty());
+}

@@ -9,7 +9,8 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{DbContext, StoreError};
 
-/// The steps, in order; step `i` moves the database to version `i + 1`.
+/// The steps, in order; step `i` moves the database to version `i + 1`. A step that has
+/// shipped is never edited (boxes in the field already ran it): changes go in a new step.
 const STEPS: &[&str] = &[
     include_str!("0001_core.sql"),
     include_str!("0002_applications.sql"),
