@@ -33,7 +33,12 @@ impl Baresip {
             .tempdir()
             .map_err(HarnessError::io("create baresip dir"))?;
         let sip_port = ports::free_port("baresip SIP", false)?;
-        let ctrl_port = ports::free_port("baresip ctrl_tcp", true)?;
+        // baresip also binds TCP (and TLS) next to its SIP port, so keep ctrl_tcp off
+        // sip_port + 1.
+        let mut ctrl_port = ports::free_port("baresip ctrl_tcp", true)?;
+        while ctrl_port == sip_port.saturating_add(1) {
+            ctrl_port = ports::free_port("baresip ctrl_tcp", true)?;
+        }
         let rtp_low = ports::free_port("baresip RTP", false)?;
         let fill = |template: &str| -> Result<String> {
             let path = crate::crate_dir().join("baresip").join(template);

@@ -46,10 +46,12 @@ impl Cdr {
             destination: text("destination"),
             disposition: text("disposition"),
             hangup_cause: text("hangup_cause"),
-            answer_utc: raw
-                .get("answer_utc")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            // The contract names the field but not its encoding (text or epoch number).
+            answer_utc: match raw.get("answer_utc") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+            },
             billable_secs: raw.get("billable_secs").and_then(Value::as_u64),
             raw,
         }
