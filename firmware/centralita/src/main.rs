@@ -6,6 +6,8 @@ mod admin;
 mod config;
 mod directory;
 mod engine;
+mod route_cmd;
+mod routing_load;
 mod rtp_relay;
 mod run;
 mod tcp;
@@ -36,6 +38,19 @@ enum Command {
         data: PathBuf,
         tenant: u32,
     },
+    /// Show which route rule a call to a DID would match, and why earlier rules did not.
+    Route {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        did: String,
+        /// The caller's number.
+        #[arg(long, default_value = "")]
+        from: String,
+        /// Local time in the tenant's time zone, YYYY-MM-DDTHH:MM (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Print the latest call detail records as JSON lines, newest first.
     Cdr {
         #[arg(long, default_value = "data")]
@@ -45,7 +60,15 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
+    // Errors are for people: one line with the cause chain, exit code 1, no backtrace.
+    if let Err(e) = real_main() {
+        eprintln!("centralita: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -59,5 +82,11 @@ fn main() -> anyhow::Result<()> {
         Command::Import { data, file } => admin::import(&data, &file),
         Command::Export { data, tenant } => admin::export(&data, tenant),
         Command::Cdr { data, limit } => admin::cdr(&data, limit),
+        Command::Route {
+            data,
+            did,
+            from,
+            at,
+        } => route_cmd::route(&data, &did, &from, at.as_deref()),
     }
 }
