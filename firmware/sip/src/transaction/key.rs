@@ -66,6 +66,20 @@ impl ClientTxKey {
     }
 }
 
+/// For logs: `branch@sent-by method`.
+impl std::fmt::Display for ServerTxKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{} {}", self.0.branch, self.0.sent_by, self.0.method)
+    }
+}
+
+/// For logs: `branch method`.
+impl std::fmt::Display for ClientTxKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.0.branch, self.0.method)
+    }
+}
+
 /// `host:port` with the host lower-cased and the default port filled in, so `Host` and
 /// `host:5060` are the same sender.
 fn sent_by(via: &Via) -> Box<str> {
@@ -155,6 +169,16 @@ mod tests {
         let c = server_key(&req(Method::Cancel), &via("phone", None, "z9hG4bKabc"));
         assert_ne!(a, c);
         assert_eq!(c.with_method(Method::Invite), a);
+    }
+
+    #[test]
+    fn keys_print_for_logs() {
+        let k = server_key(&req(Method::Ack), &via("Phone", None, "z9hG4bKabc"));
+        assert_eq!(k.to_string(), "z9hG4bKabc@phone:5060 INVITE");
+        assert_eq!(
+            ClientTxKey::new("z9hG4bKx", Method::Bye).to_string(),
+            "z9hG4bKx BYE"
+        );
     }
 
     #[test]
