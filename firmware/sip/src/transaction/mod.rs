@@ -38,6 +38,12 @@
 //! * **A NIST that the TU never answers** is dropped after 64·T1: by then the client's Timer F has
 //!   fired, so no answer could be useful. An IST waits for the TU indefinitely (calls may ring long);
 //!   the TU must answer every INVITE.
+//! * **Transport failures** reported by the owner with [`TransactionLayer::peer_unreachable`] end
+//!   the pending client transactions towards that peer with [`TxEvent::Timeout`] (§17.1.4).
+//! * **Memory**: a transaction lingering in Completed keeps its last message as a boxed slice plus
+//!   ~450 bytes of bookkeeping (measured by `tests/transaction_memory.rs`). Over UDP a REGISTER's
+//!   transaction lingers for Timer J = 64·T1 = 32 s; [`TransactionLayer::with_timer_j`] can
+//!   shorten that when memory matters more than absorbing very late retransmissions.
 //! * **Requests from RFC 2543 clients** (branch without the `z9hG4bK` cookie) are matched on
 //!   Call-ID, From tag, CSeq number, top-Via sent-by and branch (§17.2.3 simplified: the
 //!   Request-URI and To tag are not compared).
