@@ -88,7 +88,7 @@ fn every_problem_is_listed_with_its_path() {
         "schema: unsupported version 2 (this firmware reads 1)",
         "tenant.id: 123 must have at least 5 digits",
         "tenant.created: \"2024-02-30\" is not a date (YYYY-MM-DD)",
-        "tenant.timezone: \"Europe Madrid\" is not a time zone name (like Europe/Madrid)",
+        "tenant.timezone: \"Europe Madrid\" is not a known time zone (an IANA name like Europe/Madrid)",
         "users[0].email: \"nope\" is not an email address",
         "users[0].caller_id: no DID with id \"d-missing\"",
         "users[1].extension: \"*21\" is not allowed: numbers starting with * are feature codes",

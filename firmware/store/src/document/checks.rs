@@ -134,17 +134,13 @@ fn first_line(message: &str) -> String {
         .to_owned()
 }
 
-/// IANA zone names look like `Europe/Madrid` or `UTC`; we cannot check the zone database
-/// here (the box may not ship it), so we check the shape.
+/// An IANA zone name known to the firmware's zone database (`Europe/Madrid`, `UTC`): route
+/// rules evaluate times in it, so an unknown name must not silently become UTC.
 pub(crate) fn timezone(value: &str) -> Option<String> {
-    let ok = !value.is_empty()
-        && value.len() <= 64
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
-        && !value.starts_with('/')
-        && !value.ends_with('/');
-    (!ok).then(|| format!("{value:?} is not a time zone name (like Europe/Madrid)"))
+    value
+        .parse::<chrono_tz::Tz>()
+        .is_err()
+        .then(|| format!("{value:?} is not a known time zone (an IANA name like Europe/Madrid)"))
 }
 
 /// A file the firmware will open: relative to the data folder and unable to leave it.
@@ -212,6 +208,15 @@ mod tests {
         assert_eq!(time_of_day("23:59"), None);
         assert!(time_of_day("24:00").is_some());
         assert!(time_of_day("9:00").is_some());
+    }
+
+    #[test]
+    fn time_zones() {
+        assert_eq!(timezone("Europe/Madrid"), None);
+        assert_eq!(timezone("Atlantic/Canary"), None);
+        assert_eq!(timezone("UTC"), None);
+        assert!(timezone("Europe/Madird").is_some());
+        assert!(timezone("").is_some());
     }
 
     #[test]
