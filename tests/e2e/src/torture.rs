@@ -93,6 +93,30 @@ impl Vector {
         self.header_values("Call-ID", "i")
     }
 
+    /// What a server matches a request's transaction by (RFC 3261 §17.2.3: top Via
+    /// branch and sent-by, plus the method), approximated by the raw top Via and CSeq.
+    /// Several RFC 4475 messages share one (e.g. cparam01/cparam02), and a correct
+    /// server absorbs the second as a retransmission of the first, answering the first
+    /// sender again: the test gives such a message a fresh daemon.
+    pub fn transaction_key(&self) -> String {
+        let via = self
+            .header_values("Via", "v")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let cseq = self
+            .header_values("CSeq", "CSeq")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let method = cseq
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        format!("{via}|{method}")
+    }
+
     /// The port a strictly RFC 3261 §18.2.2 server answers to for the top Via (its
     /// sent-by port, 5060 when absent); the harness listens there too, besides the
     /// source port an rport-style server answers to.
