@@ -36,6 +36,15 @@ struct Ids<'d> {
     moh: HashMap<&'d str, usize>,
 }
 
+/// What a plain (non-destination) reference points at.
+#[derive(Clone, Copy)]
+enum Ref {
+    User,
+    Did,
+    Prompt,
+    Music,
+}
+
 pub(super) struct Validator<'d> {
     problems: Vec<Problem>,
     ids: Ids<'d>,
@@ -115,16 +124,21 @@ impl<'d> Validator<'d> {
         }
     }
 
-    fn reference(&mut self, path: String, what: &str, id: &str) {
-        let known = match what {
-            "user" => self.ids.users.contains_key(id),
-            "DID" => self.ids.dids.contains_key(id),
-            "prompt" => self.ids.prompts.contains_key(id),
-            "music on hold" => self.ids.moh.contains_key(id),
-            _ => false,
+    fn reference(&mut self, path: String, what: Ref, id: &str) {
+        let ids = match what {
+            Ref::User => &self.ids.users,
+            Ref::Did => &self.ids.dids,
+            Ref::Prompt => &self.ids.prompts,
+            Ref::Music => &self.ids.moh,
         };
-        if !known {
-            self.push(path, Some(format!("no {what} with id {id:?}")));
+        if !ids.contains_key(id) {
+            let name = match what {
+                Ref::User => "user",
+                Ref::Did => "DID",
+                Ref::Prompt => "prompt",
+                Ref::Music => "music on hold",
+            };
+            self.push(path, Some(format!("no {name} with id {id:?}")));
         }
     }
 
@@ -313,7 +327,7 @@ impl<'d> Validator<'d> {
             self.push(p("mobile"), checks::public_number(m));
         }
         if let Some(did) = &u.caller_id {
-            self.reference(p("caller_id"), "DID", did);
+            self.reference(p("caller_id"), Ref::Did, did);
         }
         if !(1..=600).contains(&u.ring_seconds) {
             self.push(
@@ -376,7 +390,7 @@ impl<'d> Validator<'d> {
                     self.destination(p("destination"), &r.destination);
                 }
                 if let Some(prompt) = &r.prompt {
-                    self.reference(p("prompt"), "prompt", prompt);
+                    self.reference(p("prompt"), Ref::Prompt, prompt);
                 }
                 if let Some(prefix) = &r.prefix {
                     self.text(p("prefix"), prefix, false);
@@ -400,7 +414,7 @@ impl<'d> Validator<'d> {
             );
         }
         if let Some(m) = &q.music_on_hold {
-            self.reference(p("music_on_hold"), "music on hold", m);
+            self.reference(p("music_on_hold"), Ref::Music, m);
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (j, m) in q.members.iter().enumerate() {
@@ -411,7 +425,7 @@ impl<'d> Validator<'d> {
                     Some(format!("{:?} is already members[{first}]", m.user)),
                 );
             } else {
-                self.reference(path, "user", &m.user);
+                self.reference(path, Ref::User, &m.user);
             }
         }
         self.destination(p("unanswered"), &q.unanswered);
@@ -424,7 +438,7 @@ impl<'d> Validator<'d> {
         let p = |field: &str| format!("ivrs[{i}].{field}");
         self.text(p("name"), &ivr.name, true);
         self.claim(p("number"), &ivr.number, format!("IVR {:?}", ivr.name));
-        self.reference(p("prompt"), "prompt", &ivr.prompt);
+        self.reference(p("prompt"), Ref::Prompt, &ivr.prompt);
         for (digit, dest) in &ivr.options {
             let path = format!("ivrs[{i}].options.{digit}");
             let is_digit = digit.len() == 1 && digit.bytes().all(|b| b.is_ascii_digit());
@@ -453,7 +467,7 @@ impl<'d> Validator<'d> {
         );
         self.push(p("email"), checks::email(&b.email));
         if let Some(g) = &b.greeting {
-            self.reference(p("greeting"), "prompt", g);
+            self.reference(p("greeting"), Ref::Prompt, g);
         }
         if b.keep_days == 0 {
             self.push(p("keep_days"), Some("must be at least 1".into()));
@@ -468,7 +482,7 @@ impl<'d> Validator<'d> {
             if let Some(first) = seen.insert(u, j) {
                 self.push(path, Some(format!("{u:?} is already users[{first}]")));
             } else {
-                self.reference(path, "user", u);
+                self.reference(path, Ref::User, u);
             }
         }
     }
