@@ -6,11 +6,15 @@
 //! tenant document, `document/`) and records (CDRs, voicemail messages, recordings, audit
 //! log, bans) that survive configuration changes.
 //!
-//! The store never reads the clock or a random generator: times (CDRs) and secrets (demo
-//! SIP passwords) come from the caller.
+//! The store never reads a random generator and takes every time from the caller (CDRs,
+//! audit entries, bans); the one exception is `create_demo_tenant`, whose display-only
+//! creation date comes from SQLite's `date('now')` (`create_demo_tenant_on` takes it).
 //!
-//! Contract with the daemon: open once at start, `load_directory()` into memory for the
-//! SIP hot path (and again after an import), and write CDRs in batches with `insert_cdrs`.
+//! Contract with the daemon: open once per thread that needs it (a `Store` is one SQLite
+//! connection; several processes may share the folder), `load_directory()` into memory for
+//! the SIP hot path and load it again when `config_generation()` changes, and write CDRs in
+//! batches with `insert_cdrs`. Multi-row changes are single transactions; writers take the
+//! lock up front (IMMEDIATE) and wait up to the busy timeout for each other.
 
 mod audit;
 mod cdr;
