@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection};
 
 use crate::error::{DbContext, StoreError};
-use crate::rows::rows;
+use crate::rows::{rows, R};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -54,17 +54,32 @@ pub(crate) fn list(
         "SELECT tenant_id, at_utc, user_name, email, action, entity_id, address, user_agent
          FROM audit_log WHERE (?1 IS NULL OR tenant_id = ?1) ORDER BY at_utc DESC, id DESC LIMIT ?2",
         params![tenant_id, limit],
-        |r| {
-            Ok(AuditEntry {
-                tenant_id: r.get(0)?,
-                at_utc: r.get(1)?,
-                user_name: r.get(2)?,
-                email: r.get(3)?,
-                action: r.get(4)?,
-                entity_id: r.get(5)?,
-                address: r.get(6)?,
-                user_agent: r.get(7)?,
-            })
-        },
+        from_row,
     )
+}
+
+/// One entry by row id (the outbox refers to entries this way).
+pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<AuditEntry>, StoreError> {
+    Ok(rows(
+        conn,
+        "audit_log",
+        "SELECT tenant_id, at_utc, user_name, email, action, entity_id, address, user_agent
+         FROM audit_log WHERE id = ?1",
+        [id],
+        from_row,
+    )?
+    .pop())
+}
+
+fn from_row(r: &R<'_, '_>) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        tenant_id: r.get(0)?,
+        at_utc: r.get(1)?,
+        user_name: r.get(2)?,
+        email: r.get(3)?,
+        action: r.get(4)?,
+        entity_id: r.get(5)?,
+        address: r.get(6)?,
+        user_agent: r.get(7)?,
+    })
 }

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DbContext, StoreError};
-use crate::rows::rows;
+use crate::rows::{rows, R};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,35 +188,43 @@ pub(crate) fn query(conn: &Connection, q: &CdrQuery) -> Result<Vec<CdrRecord>, S
         limit,
         offset
     ];
-    rows(conn, "cdrs", &sql, p, |r| {
-        let direction: String = r.get(6)?;
-        let direction = Direction::parse(&direction).ok_or(StoreError::CorruptRow {
-            table: "cdrs",
-            column: "direction",
-            value: direction,
-        })?;
-        let disposition: String = r.get(10)?;
-        let disposition = Disposition::parse(&disposition).ok_or(StoreError::CorruptRow {
-            table: "cdrs",
-            column: "disposition",
-            value: disposition,
-        })?;
-        Ok(CdrRecord {
-            tenant_id: r.get(0)?,
-            call_id: r.get(1)?,
-            start_utc: r.get(2)?,
-            answer_utc: r.get(3)?,
-            end_utc: r.get(4)?,
-            billable_secs: r.get(5)?,
-            direction,
-            source: r.get(7)?,
-            destination: r.get(8)?,
-            did: r.get(9)?,
-            disposition,
-            hangup_cause: r.get(11)?,
-            caller_id_presented: r.get(12)?,
-            queue: r.get(13)?,
-            agent: r.get(14)?,
-        })
+    rows(conn, "cdrs", &sql, p, from_row)
+}
+
+/// One CDR by row id (the outbox refers to CDRs this way).
+pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<CdrRecord>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM cdrs WHERE id = ?1");
+    Ok(rows(conn, "cdrs", &sql, [id], from_row)?.pop())
+}
+
+fn from_row(r: &R<'_, '_>) -> Result<CdrRecord, StoreError> {
+    let direction: String = r.get(6)?;
+    let direction = Direction::parse(&direction).ok_or(StoreError::CorruptRow {
+        table: "cdrs",
+        column: "direction",
+        value: direction,
+    })?;
+    let disposition: String = r.get(10)?;
+    let disposition = Disposition::parse(&disposition).ok_or(StoreError::CorruptRow {
+        table: "cdrs",
+        column: "disposition",
+        value: disposition,
+    })?;
+    Ok(CdrRecord {
+        tenant_id: r.get(0)?,
+        call_id: r.get(1)?,
+        start_utc: r.get(2)?,
+        answer_utc: r.get(3)?,
+        end_utc: r.get(4)?,
+        billable_secs: r.get(5)?,
+        direction,
+        source: r.get(7)?,
+        destination: r.get(8)?,
+        did: r.get(9)?,
+        disposition,
+        hangup_cause: r.get(11)?,
+        caller_id_presented: r.get(12)?,
+        queue: r.get(13)?,
+        agent: r.get(14)?,
     })
 }

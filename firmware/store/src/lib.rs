@@ -25,6 +25,7 @@ pub mod document;
 mod error;
 mod messages;
 mod migrations;
+mod outbox;
 mod rows;
 mod security;
 
@@ -41,6 +42,7 @@ pub use document::{parse_document, validate_document, ImportSummary, TenantDocum
 pub use error::{Problem, Problems, StoreError};
 pub use messages::{Recording, VoicemailMessage};
 pub use migrations::LATEST as SCHEMA_VERSION;
+pub use outbox::{OutboxItem, OutboxRecord};
 pub use security::{AllowedNet, Ban};
 
 use error::DbContext;
@@ -251,5 +253,15 @@ impl Store {
 
     pub fn recordings(&self, tenant_id: u32, call_id: &str) -> Result<Vec<Recording>, StoreError> {
         messages::recordings(&self.conn, tenant_id, call_id)
+    }
+
+    /// The oldest records waiting to be sent to the cloud, in order.
+    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        outbox::pending(&self.conn, limit)
+    }
+
+    /// Forgets outbox entries up to and including `seq` (the cloud has them).
+    pub fn outbox_ack(&mut self, seq: i64) -> Result<usize, StoreError> {
+        outbox::ack(&self.conn, seq)
     }
 }

@@ -121,3 +121,51 @@ fn voicemail_survives_reimport_and_recordings() {
     );
     assert!(store.recordings(20200, "abc@box").unwrap().is_empty());
 }
+
+#[test]
+fn outbox_queues_records_until_acknowledged() {
+    use store::{CdrRecord, Direction, Disposition, OutboxRecord};
+    let (dir, mut store) = temp_store();
+    store.import_document(&minimal()).unwrap();
+    assert!(
+        store.outbox_pending(10).unwrap().is_empty(),
+        "config is not queued"
+    );
+    let cdr = |id: &str| CdrRecord {
+        tenant_id: 20191,
+        call_id: id.into(),
+        start_utc: 1,
+        answer_utc: None,
+        end_utc: 2,
+        billable_secs: 0,
+        direction: Direction::Internal,
+        source: "10".into(),
+        destination: "11".into(),
+        did: None,
+        disposition: Disposition::Busy,
+        hangup_cause: "486".into(),
+        caller_id_presented: None,
+        queue: None,
+        agent: None,
+    };
+    store.insert_cdrs(&[cdr("c1"), cdr("c2")]).unwrap();
+    store.append_audit(&audit("login", 5)).unwrap();
+    let pending = store.outbox_pending(10).unwrap();
+    assert_eq!(pending.len(), 3);
+    assert_eq!(pending[0].record, OutboxRecord::Cdr(cdr("c1")));
+    assert_eq!(pending[2].record, OutboxRecord::Audit(audit("login", 5)));
+    assert!(pending[0].seq < pending[1].seq && pending[1].seq < pending[2].seq);
+    // The cloud took the first two; the queue survives a restart.
+    assert_eq!(store.outbox_ack(pending[1].seq).unwrap(), 2);
+    drop(store);
+    let mut store = store::Store::open(dir.path()).unwrap();
+    let rest = store.outbox_pending(10).unwrap();
+    assert_eq!(rest, vec![pending[2].clone()]);
+    store.outbox_ack(rest[0].seq).unwrap();
+    store.insert_cdrs(&[cdr("c3")]).unwrap();
+    let next = store.outbox_pending(10).unwrap();
+    assert!(
+        next[0].seq > rest[0].seq,
+        "sequence numbers are never reused"
+    );
+}

@@ -58,6 +58,14 @@ fn every_upgrade_path_matches_a_fresh_schema() {
                  VALUES (20191, 'u10', 0, '10', 'user', 'a@b.es', 'Ten', 'pw');",
         )
         .unwrap();
+        if start >= 3 {
+            conn.execute_batch(
+                "INSERT INTO cdrs (tenant_id, call_id, start_utc, end_utc, billable_secs, direction,
+                     source, destination, disposition, hangup_cause)
+                 VALUES (20191, 'old-call', 1, 2, 0, 'internal', '10', '11', 'busy', '486')",
+            )
+            .unwrap();
+        }
         drop(conn);
 
         // The new firmware opens the same file and upgrades it one step at a time.
@@ -85,6 +93,17 @@ fn every_upgrade_path_matches_a_fresh_schema() {
             )
             .unwrap();
         assert_eq!(kind, "extension");
+        // Step 7 queues for the cloud the records written before it.
+        let queued: i64 = conn
+            .query_row("SELECT count(*) FROM outbox WHERE kind = 'cdr'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            queued,
+            i64::from(start >= 3),
+            "upgrade from version {start}"
+        );
     }
 }
 
