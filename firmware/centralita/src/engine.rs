@@ -31,7 +31,7 @@ pub struct Engine {
 
 /// Requests from other parts of the daemon.
 pub enum Control {
-    ReplaceDirectory(Box<dyn pbx::Directory + Send>),
+    ReplaceDirectory(std::sync::Arc<pbx::Directory>),
 }
 
 impl Engine {

@@ -4,12 +4,11 @@
 //! here; the SIP, media and call logic are sans-IO crates driven by [`engine`].
 mod admin;
 mod config;
-mod directory;
 mod engine;
 mod route_cmd;
-mod routing_load;
 mod rtp_relay;
 mod run;
+mod snapshot;
 mod tcp;
 
 use clap::{Parser, Subcommand};

@@ -7,7 +7,8 @@ use std::path::Path;
 
 pub fn route(data: &Path, did: &str, caller: &str, at: Option<&str>) -> anyhow::Result<()> {
     let store = store::Store::open(data)?;
-    let table = crate::routing_load::load(&store)?;
+    let directory = crate::snapshot::load(&store)?;
+    let table = &directory.routes;
     let Some(route) = table.did(did) else {
         bail!("DID {did} is not configured on this box");
     };
@@ -26,7 +27,7 @@ pub fn route(data: &Path, did: &str, caller: &str, at: Option<&str>) -> anyhow::
     let Some(routed) = table.route(did, caller, unix_ms) else {
         bail!("DID {did} is not configured on this box");
     };
-    print!("{}", explain(&table, &routed, caller));
+    print!("{}", explain(table, &routed, caller));
     Ok(())
 }
 

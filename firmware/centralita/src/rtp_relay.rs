@@ -37,6 +37,8 @@
 
 mod control;
 mod latch;
+#[cfg(test)]
+mod load_tests;
 mod pump;
 mod shared;
 mod socket;

@@ -1,7 +1,6 @@
 //! `centralita run`: opens the data folder, creates the demo tenant on a first start, binds the
 //! sockets and drives the engine until SIGTERM/SIGINT.
 use crate::config::{advertised_ip, RunArgs};
-use crate::directory::StoreDirectory;
 use crate::engine::{Control, Engine};
 use crate::rtp_relay::{PortPool, RelayTable};
 use crate::tcp::TcpRegistry;
@@ -59,8 +58,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
-    let directory = Arc::new(store.load_directory()?);
-    tracing::info!(accounts = directory.len(), "directory loaded");
+    let directory = Arc::new(crate::snapshot::load(&store)?);
+    tracing::info!(
+        accounts = directory.account_count(),
+        dids = directory.routes.len(),
+        "configuration loaded"
+    );
     drop(store);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -70,7 +73,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(args, directory))
 }
 
-async fn serve(args: RunArgs, directory: Arc<store::Directory>) -> anyhow::Result<()> {
+async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<()> {
     let advertised = advertised_ip(args.sip.ip(), args.advertise);
     let udp = bind_udp(args.sip)?;
     let sip_local = udp.local_addr()?;
@@ -96,7 +99,7 @@ async fn serve(args: RunArgs, directory: Arc<store::Directory>) -> anyhow::Resul
     };
     let pbx = Pbx::new(
         config,
-        Box::new(StoreDirectory(directory)),
+        directory,
         Box::new(anchor),
         Box::new(SystemClock),
         Box::new(rand::rngs::StdRng::from_entropy()),
@@ -186,11 +189,10 @@ async fn wait_for_stop(
             _ = term.recv() => return Ok(()),
             _ = int.recv() => return Ok(()),
             _ = hup.recv() => {
-                match Store::open(data).and_then(|s| s.load_directory()) {
+                match Store::open(data).and_then(|s| crate::snapshot::load(&s)) {
                     Ok(dir) => {
-                        tracing::info!(accounts = dir.len(), "directory reloaded");
-                        let dir = Box::new(StoreDirectory(Arc::new(dir)));
-                        let _ = control.send(Control::ReplaceDirectory(dir)).await;
+                        tracing::info!(accounts = dir.account_count(), "configuration reloaded");
+                        let _ = control.send(Control::ReplaceDirectory(Arc::new(dir))).await;
                     }
                     Err(e) => tracing::error!(error = %e, "reloading the directory failed"),
                 }

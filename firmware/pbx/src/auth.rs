@@ -66,7 +66,7 @@ impl Authenticator {
         &self,
         req: &Request,
         kind: ChallengeKind,
-        directory: &dyn Directory,
+        directory: &Directory,
         now_secs: u64,
     ) -> AuthOutcome {
         let header = kind.credentials_header();
@@ -78,7 +78,7 @@ impl Authenticator {
             if creds.realm != REALM {
                 continue;
             }
-            let Some(account) = directory.account(&creds.username) else {
+            let Some(account) = directory.account(&creds.username).cloned() else {
                 return AuthOutcome::Challenge {
                     stale: false,
                     failed: true,

@@ -28,6 +28,10 @@ pub struct Cdr {
     pub source: String,
     pub destination: String,
     pub disposition: Disposition,
+    /// The DID the call came in on (incoming) or presented (outgoing).
+    pub did: Option<String>,
+    /// The caller ID the callee was shown.
+    pub caller_id_presented: Option<String>,
     /// What ended the call, e.g. `caller-bye`, `callee-bye`, `cancel`, `busy`, `no-answer`,
     /// `unknown-number`, `sip-486`.
     pub hangup_cause: String,

@@ -1,5 +1,8 @@
-//! What the call brain needs to know about accounts and numbers. The daemon implements this over an
-//! in-memory snapshot of the store, so no SQL runs per REGISTER or INVITE.
+//! What the call brain knows about the box's configuration: accounts, the numbers dialled inside
+//! each tenant, DID routes and trunk providers. An immutable snapshot built by the daemon from the
+//! store (and rebuilt on every configuration change), so no SQL runs per REGISTER or INVITE.
+use crate::routing::{Destination, RoutingTable};
+use std::collections::HashMap;
 
 /// A SIP account (one extension of one tenant).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,13 +16,48 @@ pub struct Account {
     pub internal_only: bool,
     /// How long the extension rings before the call gives up (no answer).
     pub ring_seconds: u32,
+    pub dnd: bool,
+    pub forward_always: Option<Destination>,
+    pub forward_busy: Option<Destination>,
+    pub forward_no_answer: Option<Destination>,
+    /// Rung together with the extension (mobile twinning), through the trunk.
+    pub mobile: Option<String>,
+    /// DID number presented on outgoing calls; `None` = anonymous.
+    pub caller_id: Option<String>,
 }
 
-/// What a dialled number means inside a tenant.
+impl Account {
+    /// An account with the defaults of a new extension.
+    pub fn new(tenant_id: u32, extension: &str, password: &str) -> Account {
+        Account {
+            tenant_id,
+            extension: extension.to_string(),
+            username: format!("ext{tenant_id}{extension}"),
+            password: password.to_string(),
+            display_name: String::new(),
+            internal_only: false,
+            ring_seconds: 30,
+            dnd: false,
+            forward_always: None,
+            forward_busy: None,
+            forward_no_answer: None,
+            mobile: None,
+            caller_id: None,
+        }
+    }
+}
+
+/// What a number dialled inside a tenant means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialTarget {
-    Extension(Account),
-    /// A destination this build does not route yet (queue, IVR, voicemail, conference, ...): the
+    /// An extension, by SIP username.
+    Extension(String),
+    /// A short number for `number`, shown to the callee as `display_name`.
+    Alias {
+        number: String,
+        display_name: String,
+    },
+    /// A destination this build does not route yet (queue, IVR, voicemail, conference): the
     /// caller gets 503 and the attempt is logged, never silently dropped.
     NotYetRouted {
         kind: &'static str,
@@ -27,7 +65,66 @@ pub enum DialTarget {
     Unknown,
 }
 
-pub trait Directory {
-    fn account(&self, username: &str) -> Option<Account>;
-    fn resolve(&self, tenant_id: u32, dialled: &str) -> DialTarget;
+/// A tenant's SIP trunk provider account (primary and optional secondary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkAccount {
+    pub username: String,
+    pub password: String,
+    pub domain: String,
+    pub outbound_proxy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Tenant {
+    pub id: u32,
+    pub trunks: Vec<TrunkAccount>,
+}
+
+#[derive(Default)]
+pub struct Directory {
+    accounts: HashMap<String, Account>,
+    numbers: HashMap<u32, HashMap<String, DialTarget>>,
+    tenants: HashMap<u32, Tenant>,
+    pub routes: RoutingTable,
+}
+
+impl Directory {
+    pub fn add_account(&mut self, account: Account) {
+        self.numbers.entry(account.tenant_id).or_default().insert(
+            account.extension.clone(),
+            DialTarget::Extension(account.username.clone()),
+        );
+        self.accounts.insert(account.username.clone(), account);
+    }
+
+    pub fn add_number(&mut self, tenant_id: u32, number: &str, target: DialTarget) {
+        self.numbers
+            .entry(tenant_id)
+            .or_default()
+            .insert(number.to_string(), target);
+    }
+
+    pub fn add_tenant(&mut self, tenant: Tenant) {
+        self.tenants.insert(tenant.id, tenant);
+    }
+
+    pub fn account(&self, username: &str) -> Option<&Account> {
+        self.accounts.get(username)
+    }
+
+    pub fn tenant(&self, id: u32) -> Option<&Tenant> {
+        self.tenants.get(&id)
+    }
+
+    pub fn resolve(&self, tenant_id: u32, dialled: &str) -> DialTarget {
+        self.numbers
+            .get(&tenant_id)
+            .and_then(|n| n.get(dialled))
+            .cloned()
+            .unwrap_or(DialTarget::Unknown)
+    }
+
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
 }

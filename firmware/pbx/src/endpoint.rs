@@ -6,18 +6,20 @@
 //! [`Pbx::poll_transmit`] (send) and [`Pbx::poll_cdr`] (store). Nothing here reads the clock, the
 //! RNG or a socket.
 use crate::auth::{AuthOutcome, Authenticator, ChallengeKind};
-use crate::call::{CallContext, Calls};
+use crate::call::{CallContext, Calls, Origin};
 use crate::cdr::Cdr;
 use crate::directory::Directory;
 use crate::ids::Ids;
 use crate::media::MediaControl;
 use crate::registrar::{RegisterError, Registrar, RegistrarConfig};
+use crate::trunk_peers::TrunkPeers;
 use sip::builder::reason_phrase;
 use sip::message::{HeaderName, Message, Method, Request, Response, SipHeaders};
 use sip::transaction::{Peer, ServerTxKey, TimerConfig, TransactionLayer, Transmit, TxEvent};
 use sip::uas_checks::{check_request, UasPolicy};
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY, REFER";
@@ -69,7 +71,8 @@ pub struct Pbx {
     registrar: Registrar,
     calls: Calls,
     ids: Ids,
-    directory: Box<dyn Directory + Send>,
+    directory: Arc<Directory>,
+    trunks: TrunkPeers,
     media: Box<dyn MediaControl + Send>,
     clock: Box<dyn WallClock>,
     cdrs: VecDeque<Cdr>,
@@ -82,7 +85,7 @@ pub struct Pbx {
 impl Pbx {
     pub fn new(
         config: PbxConfig,
-        directory: Box<dyn Directory + Send>,
+        directory: Arc<Directory>,
         media: Box<dyn MediaControl + Send>,
         clock: Box<dyn WallClock>,
         rng: Box<dyn rand::RngCore + Send>,
@@ -98,6 +101,7 @@ impl Pbx {
             auth,
             ids,
             directory,
+            trunks: TrunkPeers::default(),
             media,
             clock,
             cdrs: VecDeque::new(),
@@ -108,8 +112,14 @@ impl Pbx {
     }
 
     /// Replaces the account/number snapshot (after an import or a config sync).
-    pub fn set_directory(&mut self, directory: Box<dyn Directory + Send>) {
+    pub fn set_directory(&mut self, directory: Arc<Directory>) {
         self.directory = directory;
+    }
+
+    /// Resolved addresses of trunk providers and which one is active (the daemon resolves the
+    /// providers' domains, RFC 3263, and keeps this current).
+    pub fn trunks_mut(&mut self) -> &mut TrunkPeers {
+        &mut self.trunks
     }
 
     pub fn registrar(&self) -> &Registrar {
@@ -186,8 +196,9 @@ impl Pbx {
             config: &self.config,
             txn: &mut self.txn,
             ids: &mut self.ids,
-            directory: self.directory.as_ref(),
+            directory: &self.directory,
             registrar: &self.registrar,
+            trunks: &self.trunks,
             media: self.media.as_mut(),
             cdrs: &mut self.cdrs,
             now,
@@ -370,15 +381,20 @@ impl Pbx {
         let Some(key) = key else {
             return;
         };
+        // Providers do not authenticate to us: their INVITEs are recognised by source address.
+        if let Some(tenant_id) = self.trunks.tenant_of(source.addr.ip()) {
+            self.with_calls(now, |calls, ctx| {
+                calls.on_new_invite(ctx, key, req, source, Origin::Trunk { tenant_id })
+            });
+            return;
+        }
         let now_secs = self.nonce_secs(now);
-        match self.auth.check(
-            &req,
-            ChallengeKind::Proxy,
-            self.directory.as_ref(),
-            now_secs,
-        ) {
+        match self
+            .auth
+            .check(&req, ChallengeKind::Proxy, &self.directory, now_secs)
+        {
             AuthOutcome::Authenticated(caller) => self.with_calls(now, |calls, ctx| {
-                calls.on_new_invite(ctx, key, req, source, caller)
+                calls.on_new_invite(ctx, key, req, source, Origin::Extension(caller))
             }),
             AuthOutcome::Challenge { stale, failed } => {
                 if failed {

@@ -47,4 +47,9 @@ impl Ids {
     pub fn session_id(&mut self) -> u64 {
         self.rng.next_u64() >> 2
     }
+
+    /// A digest client nonce (RFC 7616 §3.4).
+    pub fn cnonce(&mut self) -> String {
+        self.hex(8)
+    }
 }

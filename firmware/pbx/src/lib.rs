@@ -19,8 +19,9 @@ pub mod media;
 pub mod registrar;
 pub mod routing;
 pub mod trunk;
+pub mod trunk_peers;
 
 pub use cdr::{Cdr, Direction, Disposition};
-pub use directory::{Account, DialTarget, Directory};
+pub use directory::{Account, DialTarget, Directory, Tenant, TrunkAccount};
 pub use endpoint::{Pbx, PbxConfig, WallClock};
 pub use media::{MediaControl, MediaPorts, Side};

@@ -3,17 +3,22 @@
 //! (forking to every registered contact of the callee), [`dialog`] what happens inside dialogs.
 mod dialog;
 mod leg;
+mod responses;
 pub mod sdp;
 mod setup;
+pub mod targets;
 
 pub use leg::{contact_value, host, host_port, via_value, Leg};
+pub use setup::Origin;
 
-use crate::cdr::{Cdr, Direction, Disposition};
+use crate::cdr::{Cdr, Disposition};
 use crate::directory::Directory;
 use crate::endpoint::PbxConfig;
 use crate::ids::Ids;
 use crate::media::{MediaControl, MediaPorts, Side};
 use crate::registrar::Registrar;
+#[allow(unused_imports)]
+use crate::routing::Destination;
 use sip::message::{Message, Method, Request, Response};
 use sip::transaction::{ClientTxKey, Peer, ServerTxKey, TransactionLayer};
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -24,8 +29,9 @@ pub struct CallContext<'a> {
     pub config: &'a PbxConfig,
     pub txn: &'a mut TransactionLayer,
     pub ids: &'a mut Ids,
-    pub directory: &'a dyn Directory,
+    pub directory: &'a Directory,
     pub registrar: &'a Registrar,
+    pub trunks: &'a crate::trunk_peers::TrunkPeers,
     pub media: &'a mut dyn MediaControl,
     pub cdrs: &'a mut VecDeque<Cdr>,
     pub now: Instant,
@@ -41,12 +47,16 @@ enum CallState {
     Ended,
 }
 
-/// One outgoing INVITE to one registered contact of the callee.
+/// One outgoing INVITE to one place the callee may answer (a contact, or the trunk).
 #[derive(Debug, Clone)]
 struct Fork {
     tx: ClientTxKey,
     invite: Request,
     peer: Peer,
+    /// Credentials to answer a trunk's 401/407 once.
+    auth: Option<targets::TrunkAuth>,
+    auth_tried: bool,
+    caller_id: String,
     provisional_seen: bool,
     /// CANCEL wanted but no provisional yet (§9.1: wait for one before cancelling).
     cancel_pending: bool,
@@ -71,15 +81,25 @@ struct Call {
     tenant_id: u32,
     source: String,
     destination: String,
+    direction: crate::cdr::Direction,
+    did: Option<String>,
+    caller_id_presented: Option<String>,
+    caller: targets::CallerIdentity,
+    /// The anchored offer sent to every fork (kept for forwarding to new targets).
+    b_offer: Vec<u8>,
+    on_busy: Option<crate::routing::Destination>,
+    on_no_answer: Option<crate::routing::Destination>,
+    /// How many times ringing moved on to a forward; bounded against loops.
+    forwards: u8,
     state: CallState,
     a: Leg,
     /// The caller's INVITE while its final response is not sent yet.
     a_invite: Option<(ServerTxKey, Request)>,
     forks: Vec<Fork>,
     b: Option<Leg>,
-    /// The B dialog's Call-ID, From header (with our tag), shared by every fork.
+    /// The B dialog's Call-ID and From tag, shared by every fork.
     b_call_id: String,
-    b_local_header: String,
+    b_tag: String,
     media: Option<MediaPorts>,
     sdp: sdp::CallSdp,
     start_ms: i64,
@@ -124,7 +144,7 @@ impl Calls {
                 .get(&id)
                 .is_some_and(|c| c.state == CallState::Ringing);
             if ringing {
-                self.fail_ringing(ctx, id, 480, Disposition::NoAnswer, "no-answer");
+                self.on_ring_timeout(ctx, id);
             }
         }
     }
@@ -137,7 +157,7 @@ impl Calls {
         response: Response,
         source: Peer,
     ) {
-        setup::on_stray_2xx(self, ctx, response, source);
+        responses::on_stray_2xx(self, ctx, response, source);
     }
 
     pub fn on_ack_timeout(&mut self, ctx: &mut CallContext<'_>, key: &ServerTxKey) {
@@ -261,10 +281,12 @@ impl Calls {
                 answer_ms: call.answer_ms,
                 end_ms: ctx.unix_ms,
                 billable_secs,
-                direction: Direction::Internal,
+                direction: call.direction,
                 source: call.source.clone(),
                 destination: call.destination.clone(),
                 disposition,
+                did: call.did.clone(),
+                caller_id_presented: call.caller_id_presented.clone(),
                 hangup_cause: cause.to_string(),
             });
             if let Some(at) = call.ring_deadline.take() {

@@ -15,23 +15,14 @@ use std::time::{Duration, Instant};
 
 pub const BOX: &str = "192.0.2.1:5060";
 
-pub struct Accounts(pub Vec<Account>);
-
-impl Directory for Accounts {
-    fn account(&self, username: &str) -> Option<Account> {
-        self.0.iter().find(|a| a.username == username).cloned()
+/// A directory with `accounts`, a queue at 400 (not routed yet) and whatever `extra` adds.
+pub fn directory(accounts: Vec<Account>) -> Directory {
+    let mut d = Directory::default();
+    for a in accounts {
+        d.add_account(a);
     }
-    fn resolve(&self, tenant_id: u32, dialled: &str) -> DialTarget {
-        match self
-            .0
-            .iter()
-            .find(|a| a.tenant_id == tenant_id && a.extension == dialled)
-        {
-            Some(a) => DialTarget::Extension(a.clone()),
-            None if dialled == "400" => DialTarget::NotYetRouted { kind: "queue" },
-            None => DialTarget::Unknown,
-        }
-    }
+    d.add_number(20191, "400", DialTarget::NotYetRouted { kind: "queue" });
+    d
 }
 
 #[derive(Default)]
@@ -77,15 +68,10 @@ impl WallClock for FixedClock {
 }
 
 pub fn account(ext: &str, password: &str, ring_seconds: u32) -> Account {
-    Account {
-        tenant_id: 20191,
-        extension: ext.to_string(),
-        username: format!("ext20191{ext}"),
-        password: password.to_string(),
-        display_name: format!("Ext {ext}"),
-        internal_only: false,
-        ring_seconds,
-    }
+    let mut a = Account::new(20191, ext, password);
+    a.display_name = format!("Ext {ext}");
+    a.ring_seconds = ring_seconds;
+    a
 }
 
 pub struct World {
@@ -98,6 +84,10 @@ pub struct World {
 
 impl World {
     pub fn new(accounts: Vec<Account>) -> World {
+        World::with_directory(directory(accounts))
+    }
+
+    pub fn with_directory(directory: Directory) -> World {
         let now = Instant::now();
         let media = FakeMedia::default();
         let config = PbxConfig {
@@ -109,7 +99,7 @@ impl World {
         };
         let pbx = Pbx::new(
             config,
-            Box::new(Accounts(accounts)),
+            std::sync::Arc::new(directory),
             Box::new(media.clone()),
             Box::new(FixedClock),
             Box::new(rand::rngs::StdRng::seed_from_u64(1)),

@@ -1,0 +1,173 @@
+//! Builds the call brain's snapshot of the configuration ([`pbx::Directory`]) from the store's
+//! tenant documents, turning stable ids into what calls need (user ids into SIP usernames,
+//! external-number and DID ids into numbers). Rebuilt at start and on SIGHUP.
+use pbx::routing::{Destination, DidRoute, Rule, RuleText};
+use pbx::{Account, DialTarget, Directory, Tenant, TrunkAccount};
+use std::collections::HashMap;
+use store::document::model::{Destination as StoredDestination, TenantDocument};
+use store::Store;
+
+pub fn load(store: &Store) -> Result<Directory, store::StoreError> {
+    let mut directory = Directory::default();
+    for tenant in store.tenant_ids()? {
+        let doc = store.export_document(tenant)?;
+        add_tenant(&mut directory, &doc);
+    }
+    Ok(directory)
+}
+
+pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
+    let tenant_id = doc.tenant.id;
+    let usernames: HashMap<&str, String> = doc
+        .users
+        .iter()
+        .map(|u| (u.id.as_str(), format!("ext{tenant_id}{}", u.extension)))
+        .collect();
+    let externals: HashMap<&str, &str> = doc
+        .external_numbers
+        .iter()
+        .map(|e| (e.id.as_str(), e.number.as_str()))
+        .collect();
+    let dids: HashMap<&str, &str> = doc
+        .dids
+        .iter()
+        .map(|d| (d.id.as_str(), d.number.as_str()))
+        .collect();
+    let resolve = |d: &StoredDestination| -> Destination {
+        let lookup = |map: &HashMap<&str, &str>, r: &str| {
+            map.get(r).map_or(r.to_string(), |v| v.to_string())
+        };
+        match d {
+            StoredDestination::Hangup => Destination::Hangup,
+            StoredDestination::Extension(r) => Destination::Extension(
+                usernames
+                    .get(r.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| r.clone()),
+            ),
+            StoredDestination::Queue(r) => Destination::Queue(r.clone()),
+            StoredDestination::Voicemail(r) => Destination::Voicemail(r.clone()),
+            StoredDestination::Ivr(r) => Destination::Ivr(r.clone()),
+            StoredDestination::External(r) => Destination::External(lookup(&externals, r)),
+            StoredDestination::Conference(r) => Destination::Conference(r.clone()),
+            StoredDestination::Did(r) => Destination::Did(lookup(&dids, r)),
+            StoredDestination::PromptThenHangup(r) => Destination::PromptThenHangup(r.clone()),
+        }
+    };
+    let timezone: chrono_tz::Tz = doc.tenant.timezone.parse().unwrap_or_else(|_| {
+        tracing::warn!(tenant = tenant_id, tz = %doc.tenant.timezone, "unknown time zone; using UTC");
+        chrono_tz::UTC
+    });
+    let did_numbers: HashMap<&str, &str> = dids.clone();
+    for user in &doc.users {
+        let mut account = Account::new(tenant_id, &user.extension, &user.sip_password);
+        account.display_name = user.full_name.clone();
+        account.internal_only = user.internal_only;
+        account.ring_seconds = user.ring_seconds;
+        account.dnd = user.dnd;
+        account.forward_always = user.forward_always.as_ref().map(resolve);
+        account.forward_busy = user.forward_busy.as_ref().map(resolve);
+        account.forward_no_answer = user.forward_no_answer.as_ref().map(resolve);
+        account.mobile = user.mobile.clone().filter(|m| !m.trim().is_empty());
+        account.caller_id = user
+            .caller_id
+            .as_ref()
+            .and_then(|id| did_numbers.get(id.as_str()).map(|n| n.to_string()));
+        directory.add_account(account);
+    }
+    for alias in &doc.aliases {
+        directory.add_number(
+            tenant_id,
+            &alias.alias,
+            DialTarget::Alias {
+                number: alias.number.clone(),
+                display_name: alias.display_name.clone(),
+            },
+        );
+    }
+    let not_yet = [
+        (
+            "queue",
+            doc.queues
+                .iter()
+                .map(|q| q.number.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "voicemail",
+            doc.voicemail_boxes
+                .iter()
+                .map(|v| v.number.as_str())
+                .collect(),
+        ),
+        ("ivr", doc.ivrs.iter().map(|i| i.number.as_str()).collect()),
+        (
+            "conference",
+            doc.conference_rooms
+                .iter()
+                .filter_map(|c| c.number.as_deref())
+                .collect(),
+        ),
+    ];
+    for (kind, numbers) in not_yet {
+        for n in numbers {
+            directory.add_number(tenant_id, n, DialTarget::NotYetRouted { kind });
+        }
+    }
+    let mut trunks = Vec::new();
+    if let Some(p) = &doc.provider {
+        trunks.push(TrunkAccount {
+            username: p.username.clone(),
+            password: p.password.clone(),
+            domain: p.domain.clone(),
+            outbound_proxy: p.outbound_proxy.clone(),
+        });
+        if let Some(s) = &p.secondary {
+            trunks.push(TrunkAccount {
+                username: s.username.clone(),
+                password: s.password.clone(),
+                domain: s.domain.clone(),
+                outbound_proxy: s.outbound_proxy.clone(),
+            });
+        }
+    }
+    directory.add_tenant(Tenant {
+        id: tenant_id,
+        trunks,
+    });
+    for did in &doc.dids {
+        let mut rules = Vec::with_capacity(did.rules.len());
+        for (i, r) in did.rules.iter().enumerate() {
+            let text = RuleText {
+                year: &r.year,
+                month: &r.month,
+                day: &r.day,
+                weekday: &r.weekday,
+                start: &r.start,
+                end: &r.end,
+                caller_id: &r.caller_id,
+            };
+            match Rule::compile(
+                r.order,
+                text,
+                resolve(&r.destination),
+                r.prompt.clone(),
+                r.prefix.clone(),
+                r.description.clone(),
+            ) {
+                Ok(rule) => rules.push(rule),
+                // Import refuses invalid rules; one that slipped in is skipped, loudly.
+                Err(e) => {
+                    tracing::error!(did = %did.number, rule = i, error = %e, "route rule skipped")
+                }
+            }
+        }
+        directory.routes.insert(DidRoute {
+            tenant_id,
+            number: did.number.clone(),
+            timezone,
+            forward: did.forward.as_ref().map(resolve),
+            rules,
+        });
+    }
+}

@@ -1,0 +1,57 @@
+//! Where each tenant's trunk providers are reached (resolved by the daemon, RFC 3263) and which one
+//! calls use now. Also answers "is this datagram from a provider?", since providers do not
+//! authenticate to us: their INVITEs are recognised by source address.
+use crate::directory::{Directory, TrunkAccount};
+use sip::transaction::Peer;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+#[derive(Default)]
+pub struct TrunkPeers {
+    /// Per tenant, per provider (0 = primary, 1 = secondary): its resolved address.
+    peers: HashMap<u32, Vec<Option<Peer>>>,
+    active: HashMap<u32, usize>,
+    by_ip: HashMap<IpAddr, u32>,
+}
+
+impl TrunkPeers {
+    pub fn set(&mut self, tenant_id: u32, provider: usize, peer: Option<Peer>) {
+        let list = self.peers.entry(tenant_id).or_default();
+        if list.len() <= provider {
+            list.resize(provider + 1, None);
+        }
+        if let Some(old) = list[provider].take() {
+            self.by_ip.remove(&old.addr.ip());
+        }
+        if let Some(p) = peer {
+            self.by_ip.insert(p.addr.ip(), tenant_id);
+        }
+        list[provider] = peer;
+    }
+
+    /// Which provider calls use (failover moves this to the secondary and back).
+    pub fn set_active(&mut self, tenant_id: u32, provider: usize) {
+        self.active.insert(tenant_id, provider);
+    }
+
+    pub fn active_index(&self, tenant_id: u32) -> usize {
+        self.active.get(&tenant_id).copied().unwrap_or(0)
+    }
+
+    /// The provider account and address calls of `tenant_id` go out through now.
+    pub fn active<'d>(
+        &self,
+        tenant_id: u32,
+        directory: &'d Directory,
+    ) -> Option<(&'d TrunkAccount, Peer)> {
+        let index = self.active_index(tenant_id);
+        let account = directory.tenant(tenant_id)?.trunks.get(index)?;
+        let peer = (*self.peers.get(&tenant_id)?.get(index)?)?;
+        Some((account, peer))
+    }
+
+    /// The tenant whose provider sent from `ip`, if any.
+    pub fn tenant_of(&self, ip: IpAddr) -> Option<u32> {
+        self.by_ip.get(&ip).copied()
+    }
+}
