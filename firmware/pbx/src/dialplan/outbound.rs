@@ -1,0 +1,94 @@
+//! One outbound call, start to end of the dial plan: DID OUT prefix and caller ID, then number
+//! class and permissions. The call code calls [`plan_outbound`] for a number the directory did
+//! not resolve, then [`super::OutboundCalls::try_start`] just before sending the trunk INVITE.
+use super::caller_id::{DidOut, Presentation, TrunkIdentity};
+use super::class::NumberClass;
+use super::permissions::{Caller, Decision, DialPlan};
+
+/// Who dials and what.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboundRequest<'a> {
+    pub extension: &'a str,
+    pub internal_only: bool,
+    /// The user's "Caller id" setting (its DID, or anonymous).
+    pub caller_id: &'a Presentation,
+    /// The Request-URI user part the phone sent.
+    pub dialled: &'a str,
+    /// Asserted on anonymous calls when the user has no DID of its own (tenant's main DID or the
+    /// trunk account's number).
+    pub tenant_identity: Option<&'a str>,
+}
+
+/// Send the call to the trunk with these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundCall {
+    /// Request-URI user part, in the trunk's format.
+    pub number: String,
+    pub class: NumberClass,
+    /// What the CDR records as the caller ID presented.
+    pub presentation: Presentation,
+    pub identity: TrunkIdentity,
+    /// The DID OUT rule used, if any (for logs and the CDR).
+    pub did_out_rule: Option<usize>,
+}
+
+/// Answer the phone with `status` and `reason` (a reason phrase of our own words); write a CDR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub class: Option<NumberClass>,
+    pub status: u16,
+    pub reason: String,
+}
+
+/// The dial plan's answer for a non-internal number. `did_out` is `None` when the DID OUT
+/// module is absent or disabled (its prefixes then mean nothing).
+pub fn plan_outbound(
+    plan: &DialPlan,
+    did_out: Option<&DidOut>,
+    request: &OutboundRequest<'_>,
+) -> Result<OutboundCall, Refusal> {
+    let caller = Caller {
+        extension: request.extension,
+        internal_only: request.internal_only,
+    };
+    let selection = match did_out {
+        Some(d) => d
+            .select(request.extension, request.caller_id, request.dialled)
+            .map_err(|r| Refusal {
+                class: None,
+                status: r.status,
+                reason: r.reason.to_string(),
+            })?,
+        None => super::caller_id::Selection {
+            number: request.dialled.to_string(),
+            presentation: request.caller_id.clone(),
+            rule: None,
+        },
+    };
+    match plan.decide(caller, &selection.number) {
+        Decision::Allow { class, normalized } => {
+            let own_did = match request.caller_id {
+                Presentation::Did(d) => Some(d.as_str()),
+                Presentation::Anonymous => request.tenant_identity,
+            };
+            Ok(OutboundCall {
+                number: normalized,
+                class,
+                identity: selection
+                    .presentation
+                    .trunk_identity(&plan.numbers, own_did),
+                presentation: selection.presentation,
+                did_out_rule: selection.rule,
+            })
+        }
+        Decision::Deny {
+            class,
+            status,
+            reason,
+        } => Err(Refusal {
+            class,
+            status,
+            reason,
+        }),
+    }
+}
