@@ -404,3 +404,42 @@ fn timer_j_can_be_shortened_but_not_lengthened() {
     run_until(&mut l, base, ms(32_000));
     assert!(l.is_empty(), "capped at 64*T1");
 }
+
+#[test]
+fn a_2xx_is_retransmitted_even_over_tcp_until_the_ack() {
+    let base = Instant::now();
+    let mut l = layer();
+    let inv = request_over(
+        "TCP",
+        Method::Invite,
+        "z9hG4bKs16",
+        "s16",
+        1,
+        "127.0.0.1:5070",
+    );
+    l.handle_message(Message::Request(inv.clone()), tcp(5070), base);
+    let Some(TxEvent::Request {
+        key: Some(key),
+        request,
+        ..
+    }) = events(&mut l).pop()
+    else {
+        panic!("expected request");
+    };
+    l.send_response(&key, response(&request, 200), base);
+    transmits(&mut l);
+    // RFC 3261 §13.3.1.4: end-to-end 2xx reliability does not depend on the first hop.
+    let (sent, _) = run_until(&mut l, base, ms(1_600));
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|(_, t)| t.peer == tcp(5070)));
+    let ack = ack_for_2xx(&inv, "uas1", "z9hG4bKack16");
+    l.handle_message(Message::Request(ack), tcp(5070), base + ms(1_600));
+    assert!(matches!(
+        &events(&mut l)[..],
+        [TxEvent::Request { key: None, .. }]
+    ));
+    let (sent, evs) = run_until(&mut l, base, ms(40_000));
+    assert!(sent.is_empty());
+    assert!(evs.is_empty());
+    assert!(l.is_empty());
+}

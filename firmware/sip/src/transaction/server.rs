@@ -201,11 +201,15 @@ impl ServerTx {
             return Ok(Next::Keep);
         }
         self.interval = ctx.config.t1;
-        if !reliable {
+        let is_2xx = status < 300;
+        // Timer G only over UDP; a 2xx is re-sent over every transport (§13.3.1.4: it travels
+        // end-to-end and a hop between us and the UAC may be UDP). Over a direct TCP link the ACK
+        // normally arrives within T1, so this costs nothing.
+        if is_2xx || !reliable {
             self.arm(ctx, Slot::Retransmit, now + self.interval);
         }
         self.arm(ctx, Slot::Expiry, now + timeout);
-        if status < 300 {
+        if is_2xx {
             // Timer L; the retransmit slot re-sends the 2xx (§13.3.1.4) until the ACK.
             self.state = ServerState::Accepted;
             self.ack_match = response
