@@ -23,8 +23,9 @@
 //!
 //! * **2xx retransmission (RFC 3261 §13.3.1.4) is done here**, not by the TU: after
 //!   `send_response` with a 2xx to an INVITE, the layer re-sends it at T1, 2·T1, … capped at T2
-//!   until the ACK arrives — over TCP too, as §13.3.1.4 asks (a later hop may be UDP). The ACK for a 2xx carries a new branch, so it is matched by
-//!   Call-ID and CSeq number; it still reaches the TU as `TxEvent::Request { key: None, .. }`. If no
+//!   until the ACK arrives — over TCP too, as §13.3.1.4 asks (a later hop may be UDP). The ACK
+//!   for a 2xx carries a new branch, so it is matched by Call-ID and CSeq number; it still
+//!   reaches the TU as `TxEvent::Request { key: None, .. }`. If no
 //!   ACK arrives within 64·T1 (Timer L), the TU gets [`TxEvent::AckTimeout`] and should send BYE.
 //! * **Responses go to the source address and port of the request** (the [`Peer`] it came from),
 //!   not to the Via sent-by: phones sit behind NAT and this is what RFC 3581 `rport` asks for; doing
