@@ -10,6 +10,7 @@ mod rtp_relay;
 mod run;
 mod snapshot;
 mod tcp;
+mod trunk_setup;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

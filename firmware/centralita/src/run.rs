@@ -97,7 +97,12 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         registrar: Default::default(),
         user_agent: format!("Centralita/{}", env!("CARGO_PKG_VERSION")),
     };
-    let pbx = Pbx::new(
+    let resolved = tokio::task::spawn_blocking({
+        let directory = directory.clone();
+        move || crate::trunk_setup::resolve_all(&directory)
+    })
+    .await?;
+    let mut pbx = Pbx::new(
         config,
         directory,
         Box::new(anchor),
@@ -105,6 +110,10 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         Box::new(rand::rngs::StdRng::from_entropy()),
         Instant::now(),
     );
+    for r in resolved {
+        pbx.trunks_mut()
+            .set(r.tenant_id, r.provider, r.peer, r.exact_port);
+    }
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (tcp_tx, tcp_rx) = mpsc::channel(1024);
     let (control_tx, control_rx) = mpsc::channel(16);

@@ -39,7 +39,7 @@ impl ChallengeKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthOutcome {
-    Authenticated(Account),
+    Authenticated(Box<Account>),
     /// Send a challenge. `failed` is true when credentials were offered and were wrong (counted
     /// towards the ban list); `stale` when the digest was right but the nonce too old.
     Challenge {
@@ -91,7 +91,7 @@ impl Authenticator {
                 };
             }
             return match self.signer.check(&creds.nonce, now_secs) {
-                NonceState::Valid => AuthOutcome::Authenticated(account),
+                NonceState::Valid => AuthOutcome::Authenticated(Box::new(account)),
                 NonceState::Stale => AuthOutcome::Challenge {
                     stale: true,
                     failed: false,

@@ -112,6 +112,10 @@ impl Directory {
         self.accounts.get(username)
     }
 
+    pub fn tenants(&self) -> impl Iterator<Item = &Tenant> {
+        self.tenants.values()
+    }
+
     pub fn tenant(&self, id: u32) -> Option<&Tenant> {
         self.tenants.get(&id)
     }

@@ -382,7 +382,7 @@ impl Pbx {
             return;
         };
         // Providers do not authenticate to us: their INVITEs are recognised by source address.
-        if let Some(tenant_id) = self.trunks.tenant_of(source.addr.ip()) {
+        if let Some(tenant_id) = self.trunks.tenant_of(source.addr) {
             self.with_calls(now, |calls, ctx| {
                 calls.on_new_invite(ctx, key, req, source, Origin::Trunk { tenant_id })
             });

@@ -4,27 +4,38 @@
 use crate::directory::{Directory, TrunkAccount};
 use sip::transaction::Peer;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Default)]
 pub struct TrunkPeers {
     /// Per tenant, per provider (0 = primary, 1 = secondary): its resolved address.
     peers: HashMap<u32, Vec<Option<Peer>>>,
     active: HashMap<u32, usize>,
+    /// Providers recognised by IP alone (their domain had no explicit port: they may send from
+    /// any port of theirs).
     by_ip: HashMap<IpAddr, u32>,
+    /// Providers recognised by exact address (an explicit port was configured).
+    by_addr: HashMap<SocketAddr, u32>,
 }
 
 impl TrunkPeers {
-    pub fn set(&mut self, tenant_id: u32, provider: usize, peer: Option<Peer>) {
+    /// Records where provider `provider` (0 = primary) of `tenant_id` is reached. `exact_port`:
+    /// recognise its requests only from that address and port, not from any port of the IP.
+    pub fn set(&mut self, tenant_id: u32, provider: usize, peer: Option<Peer>, exact_port: bool) {
         let list = self.peers.entry(tenant_id).or_default();
         if list.len() <= provider {
             list.resize(provider + 1, None);
         }
         if let Some(old) = list[provider].take() {
             self.by_ip.remove(&old.addr.ip());
+            self.by_addr.remove(&old.addr);
         }
         if let Some(p) = peer {
-            self.by_ip.insert(p.addr.ip(), tenant_id);
+            if exact_port {
+                self.by_addr.insert(p.addr, tenant_id);
+            } else {
+                self.by_ip.insert(p.addr.ip(), tenant_id);
+            }
         }
         list[provider] = peer;
     }
@@ -50,8 +61,11 @@ impl TrunkPeers {
         Some((account, peer))
     }
 
-    /// The tenant whose provider sent from `ip`, if any.
-    pub fn tenant_of(&self, ip: IpAddr) -> Option<u32> {
-        self.by_ip.get(&ip).copied()
+    /// The tenant whose provider sent from `addr`, if any.
+    pub fn tenant_of(&self, addr: SocketAddr) -> Option<u32> {
+        self.by_addr
+            .get(&addr)
+            .or_else(|| self.by_ip.get(&addr.ip()))
+            .copied()
     }
 }

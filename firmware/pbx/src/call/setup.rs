@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Who sent the INVITE.
 pub enum Origin {
     /// An extension that passed digest authentication.
-    Extension(Account),
+    Extension(Box<Account>),
     /// A tenant's trunk provider (recognised by source address): an incoming call to a DID.
     Trunk { tenant_id: u32 },
 }
