@@ -21,6 +21,15 @@ pub struct RunArgs {
     /// non-loopback IPv4 address of the box).
     #[arg(long)]
     pub advertise: Option<IpAddr>,
+    /// Digest algorithms offered to phones, in order: md5, sha-256 (RFC 8760). MD5 alone is the
+    /// default because many phones fail when any SHA-256 challenge is offered.
+    #[arg(long, value_delimiter = ',', default_value = "md5", value_parser = parse_algorithm)]
+    pub digest: Vec<sip::digest::Algorithm>,
+}
+
+fn parse_algorithm(s: &str) -> Result<sip::digest::Algorithm, String> {
+    sip::digest::Algorithm::from_param(Some(s.trim()))
+        .ok_or_else(|| format!("unknown digest algorithm {s:?} (md5 or sha-256)"))
 }
 
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {

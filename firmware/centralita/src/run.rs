@@ -96,6 +96,7 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         timers: Default::default(),
         registrar: Default::default(),
         user_agent: format!("Centralita/{}", env!("CARGO_PKG_VERSION")),
+        digest_algorithms: args.digest.clone(),
     };
     let resolved = tokio::task::spawn_blocking({
         let directory = directory.clone();

@@ -50,15 +50,25 @@ pub enum AuthOutcome {
 
 pub struct Authenticator {
     signer: NonceSigner,
+    /// Offered in this order. MD5 alone is the default: many deployed UAs abort on any SHA-256
+    /// challenge (baresip 1.0's libre fails the whole authentication; SIPp 3.6 and older desk
+    /// phones read only the first challenge), so SHA-256 (RFC 8760) is opt-in per box.
+    algorithms: Vec<Algorithm>,
 }
 
 impl Authenticator {
-    pub fn new(secret: [u8; 32]) -> Authenticator {
+    pub fn new(secret: [u8; 32], algorithms: Vec<Algorithm>) -> Authenticator {
+        let algorithms = if algorithms.is_empty() {
+            vec![Algorithm::Md5]
+        } else {
+            algorithms
+        };
         Authenticator {
             signer: NonceSigner {
                 secret,
                 lifetime_secs: 300,
             },
+            algorithms,
         }
     }
 
@@ -108,19 +118,15 @@ impl Authenticator {
         }
     }
 
-    /// Adds MD5 and SHA-256 challenges to `resp`. RFC 8760 §2.4 would put the preferred algorithm
-    /// first, but many deployed UAs (SIPp 3.6, older desk phones) answer only the first challenge
-    /// and fail on SHA-256; MD5 first keeps them working while SHA-256-capable UAs can still pick it.
+    /// Adds one challenge per configured algorithm to `resp`, sharing one nonce.
     pub fn challenge(&self, resp: &mut Response, kind: ChallengeKind, stale: bool, now_secs: u64) {
         let nonce = self.signer.issue(now_secs);
         let name = kind.challenge_header();
-        resp.headers.push(
-            name.clone(),
-            digest::challenge(REALM, &nonce, Algorithm::Md5, stale),
-        );
-        resp.headers.push(
-            name,
-            digest::challenge(REALM, &nonce, Algorithm::Sha256, stale),
-        );
+        for algorithm in &self.algorithms {
+            resp.headers.push(
+                name.clone(),
+                digest::challenge(REALM, &nonce, *algorithm, stale),
+            );
+        }
     }
 }

@@ -57,6 +57,8 @@ pub struct PbxConfig {
     pub timers: TimerConfig,
     pub registrar: RegistrarConfig,
     pub user_agent: String,
+    /// Digest algorithms offered in challenges, in order (default: MD5 only).
+    pub digest_algorithms: Vec<sip::digest::Algorithm>,
 }
 
 /// The wall clock, for CDR timestamps (a Pi may boot without RTC: never used for timers).
@@ -92,7 +94,7 @@ impl Pbx {
         now: Instant,
     ) -> Pbx {
         let mut ids = Ids::new(rng);
-        let auth = Authenticator::new(ids.secret());
+        let auth = Authenticator::new(ids.secret(), config.digest_algorithms.clone());
         Pbx {
             txn: TransactionLayer::new(config.timers),
             registrar: Registrar::new(config.registrar.clone()),
