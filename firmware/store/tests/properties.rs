@@ -119,8 +119,16 @@ fn apply(doc: &mut TenantDocument, e: Edit) {
     }
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 100, failure_persistence: None, ..ProptestConfig::default() })]
+    // 100 cases by default; PROPTEST_CASES lowers it (e.g. under qemu in the cross build).
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn validation_is_complete(mut edits in proptest::collection::vec(edit(), 1..4)) {
