@@ -24,8 +24,27 @@ pub(crate) fn open_connection(data_dir: &Path) -> Result<Connection, StoreError>
         path: path.clone(),
         source,
     })?;
+    restrict_permissions(&path)?;
     configure(&conn)?;
     Ok(conn)
+}
+
+/// The database holds SIP passwords in clear (digest authentication needs them), so only the
+/// daemon's user may read it. SQLite gives the -wal and -shm files the database's mode.
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|source| {
+        StoreError::Permissions {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// WAL lets readers (CDR listing, the web page) run while the daemon writes; FULL sync makes a

@@ -169,3 +169,20 @@ fn concurrent_first_opens_agree() {
         assert_eq!(h.join().unwrap().unwrap().unwrap(), LATEST);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn database_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, mut conn) = fresh();
+    migrate(&mut conn).unwrap();
+    conn.execute_batch("INSERT INTO tenants VALUES (20191, 'T', 1, '2024-01-02', 'UTC', 0)")
+        .unwrap();
+    for file in ["centralita.db", "centralita.db-wal", "centralita.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{file} is readable by others: {mode:o}");
+    }
+}
