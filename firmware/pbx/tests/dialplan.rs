@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use pbx::dialplan::{
-    CallPermissionsConfig, Caller, Decision, DialPlan, DialPlanError, NumberClass,
+    CallPermissionsConfig, Caller, Decision, DialPlan, DialPlanError, NumberClass, Refusal,
 };
 use serde_json::json;
 
@@ -211,7 +211,11 @@ fn default_classes_local_area_and_internal_deny() {
     );
     assert_eq!(
         plan.decide_internal(caller("30")),
-        Err((403, "Forbidden - internal calls not allowed".to_string()))
+        Err(Refusal {
+            class: Some(Internal),
+            status: 403,
+            reason: "Forbidden - internal calls not allowed".into(),
+        })
     );
 }
 

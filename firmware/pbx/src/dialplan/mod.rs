@@ -101,7 +101,7 @@ pub use error::DialPlanError;
 pub use numbering::{
     spanish_table, Analysed, ClassRule, NumberError, NumberPlan, NumberingConfig, TrunkFormat,
 };
-pub use outbound::{plan_outbound, OutboundCall, OutboundRequest, Refusal};
+pub use outbound::{plan_outbound, OutboundCall, OutboundRequest};
 pub use permissions::{
-    CallPermissionsConfig, Caller, Decision, DialPlan, ExtensionPermissions, Permissions,
+    CallPermissionsConfig, Caller, Decision, DialPlan, ExtensionPermissions, Permissions, Refusal,
 };

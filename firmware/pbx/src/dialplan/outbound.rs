@@ -3,7 +3,7 @@
 //! not resolve, then [`super::OutboundCalls::try_start`] just before sending the trunk INVITE.
 use super::caller_id::{DidOut, Presentation, TrunkIdentity};
 use super::class::NumberClass;
-use super::permissions::{Caller, Decision, DialPlan};
+use super::permissions::{Caller, Decision, DialPlan, Refusal};
 
 /// Who dials and what.
 #[derive(Debug, Clone, Copy)]
@@ -30,14 +30,6 @@ pub struct OutboundCall {
     pub identity: TrunkIdentity,
     /// The DID OUT rule used, if any (for logs and the CDR).
     pub did_out_rule: Option<usize>,
-}
-
-/// Answer the phone with `status` and `reason` (a reason phrase of our own words); write a CDR.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub class: Option<NumberClass>,
-    pub status: u16,
-    pub reason: String,
 }
 
 /// The dial plan's answer for a non-internal number. `did_out` is `None` when the DID OUT

@@ -81,6 +81,26 @@ impl Decision {
     }
 }
 
+/// Answer the phone with `status` and `reason` (a reason phrase of our own words, never the
+/// dialled string, so it is safe in a status line); the call code writes a CDR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `None` when the number could not be classified (or the refusal is not about the number).
+    pub class: Option<NumberClass>,
+    pub status: u16,
+    pub reason: String,
+}
+
+impl Refusal {
+    fn forbidden(class: NumberClass, reason: String) -> Refusal {
+        Refusal {
+            class: Some(class),
+            status: 403,
+            reason,
+        }
+    }
+}
+
 /// Who is calling, as the permission check needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller<'a> {
@@ -148,8 +168,8 @@ impl Permissions {
         (self.max_outbound_calls > 0).then_some(self.max_outbound_calls)
     }
 
-    /// May `caller` call a number of `class`? `Err` is the (status, reason) to answer with.
-    pub fn check(&self, caller: Caller<'_>, class: NumberClass) -> Result<(), (u16, String)> {
+    /// May `caller` call a number of `class`?
+    pub fn check(&self, caller: Caller<'_>, class: NumberClass) -> Result<(), Refusal> {
         // Emergency first: neither the flag nor a config can take 112 away (except the explicit
         // switch for internal-only phones).
         if class == NumberClass::Emergency
@@ -158,12 +178,18 @@ impl Permissions {
             return Ok(());
         }
         if caller.internal_only && class != NumberClass::Internal {
-            return Err((403, "Forbidden - internal calls only".into()));
+            return Err(Refusal::forbidden(
+                class,
+                "Forbidden - internal calls only".into(),
+            ));
         }
         if self.allowed(caller.extension).contains(class) {
             Ok(())
         } else {
-            Err((403, format!("Forbidden - {class} calls not allowed")))
+            Err(Refusal::forbidden(
+                class,
+                format!("Forbidden - {class} calls not allowed"),
+            ))
         }
     }
 }
@@ -208,13 +234,17 @@ impl DialPlan {
                 class: analysed.class,
                 normalized: analysed.trunk,
             },
-            Err((status, reason)) => Decision::deny(Some(analysed.class), status, reason),
+            Err(r) => Decision::Deny {
+                class: r.class,
+                status: r.status,
+                reason: r.reason,
+            },
         }
     }
 
     /// The decision for a call the directory resolved to something of the tenant (extension,
     /// queue...): only the class set matters.
-    pub fn decide_internal(&self, caller: Caller<'_>) -> Result<(), (u16, String)> {
+    pub fn decide_internal(&self, caller: Caller<'_>) -> Result<(), Refusal> {
         self.permissions.check(caller, NumberClass::Internal)
     }
 }
