@@ -22,6 +22,10 @@ class Plan:
     rtp_calls: int = 800  # concurrent bridged calls in phase (c)
     rtp_rate: int = 100  # call set-ups per second of each half while ramping up
     rtp_window_s: int = 30  # how long every call is up and talking, measured
+    # Calls per SIPp instance in phase (c): one -rtp_echo socket (one thread)
+    # per instance takes that many streams' bursts; 100 keeps the bursts
+    # inside a default socket buffer (400 did not: the generator dropped).
+    rtp_calls_per_sipp: int = 100
     idle_s: float = 3.0  # quiet time before an idle RSS reading
 
 
@@ -38,7 +42,7 @@ class Ports:
     http: int = 35080
     rtp_lo: int = 20002  # 800 calls x 2 legs x RTP+RTCP = 3,200 ports
     rtp_hi: int = 27999
-    sipp_sip_base: int = 35061  # + 0..9, one per SIPp instance
+    sipp_sip_base: int = 35100  # + slot, one per SIPp instance
     # Below the kernel's ephemeral range (32768-) so no client socket of
     # anybody takes them: 1000 ports per SIPp instance that has media
     # (rtp_stream takes two per call).
@@ -47,8 +51,11 @@ class Ports:
     def sipp_sip(self, slot):
         return self.sipp_sip_base + slot
 
-    def sipp_media(self, slot):
-        return self.sipp_media_base + 1000 * slot
+    def sipp_media(self, slot, spacing=1000):
+        port = self.sipp_media_base + spacing * slot
+        if port + spacing > 32768:
+            raise ValueError(f"SIPp media ports would reach the ephemeral range ({port})")
+        return port
 
 
 @dataclass

@@ -4,31 +4,41 @@ Two halves, so each direction of relay is counted exactly by an endpoint:
   forward: caller streams (rtp_stream, 50 pkt/s) -> box -> callee echoes and
            counts ("Total echo RTP pckts") -> box -> caller;
   reverse: callee streams -> box -> caller echoes and counts -> box -> callee.
-Loss of a half = 1 - packets the echoing side counted / packets the
-streaming side sent. Streams pause (and say so in their log) before any BYE,
+Loss of a half = 1 - packets the echoing sides counted / packets the
+streaming sides sent. Streams pause (and say so in their log) before any BYE,
 the counters are read after every stream paused, so nothing is in flight and
 no packet is lost to a call tear-down. The echoed return trips are relayed
 too (every call carries 50 pkt/s each way) but only their forward leg is
-counted.
+counted. Each half is spread over groups of SIPp instances
+(Plan.rtp_calls_per_sipp calls each) because one echo socket per instance
+is the load generator's bottleneck.
 CPU and RSS of the daemon are sampled at the start and end of a window in
 which every call is up; per-call figures divide by the calls SIPp reports up.
+Kernel drops are read per socket at the end, to say whose socket lost what.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 
 from . import procstat, tenant
-from .phase_sip import start_callees
+from .phase_sip import launch_callees, wait_registered
 from .scenarios import render
-from .sipp import Sipp, echo_packets, stat_int, stream_packets
+from .sipp import LIVE, Sipp, echo_packets, stat_int, stream_packets
+
+# Receive buffer asked for the echo sockets (capped by net.core.rmem_max).
+# Not given to the streaming instances: SIPp 3.6 never reads its rtp_stream
+# sockets, so a big buffer there fills up with echoes and holds kernel memory.
+ECHO_BUFFER = 4 * 1024 * 1024
 
 
 @dataclass
 class Half:
     name: str
     calls: int
-    sent: object = None  # packets the streaming side sent (None: unread)
-    received: object = None  # packets the echoing side counted
+    sent: int = 0  # packets the streaming side sent
+    received: int = 0  # packets the echoing side counted
+    unread: int = 0  # instances whose counter could not be read
     stopped: int = 0  # calls that reached the end of their stream
     successful: int = 0
     failed: int = 0
@@ -36,7 +46,7 @@ class Half:
 
     @property
     def loss(self):
-        if not self.sent or self.received is None:
+        if not self.sent or self.unread:
             return None
         return max(self.sent - self.received, 0) / self.sent
 
@@ -45,6 +55,7 @@ class Half:
 class MediaResult:
     calls_target: int
     calls_up: int
+    sipp_instances: int
     window_s: float
     daemon_cores: float
     sipp_cores: float
@@ -54,110 +65,168 @@ class MediaResult:
     threads_loaded: int
     halves: list
     udp: dict
+    drops: dict  # per-socket kernel drops by who owns the sockets
 
 
-def _current_calls(sipp):
-    return stat_int(sipp.stats(), "CurrentCall")
+@dataclass
+class Group:
+    """Four SIPp instances: a forward caller/callee pair, a reverse pair."""
+
+    fwd_caller: Sipp = None
+    fwd_callee: Sipp = None
+    rev_caller: Sipp = None
+    rev_callee: Sipp = None
+
+
+def _split(total, parts):
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
 def phase_media(ctx):
-    plan, pools = ctx.plan, ctx.pools
+    plan, pools, ports = ctx.plan, ctx.pools, ctx.ports
     n_fwd = plan.rtp_calls // 2
     n_rev = plan.rtp_calls - n_fwd
+    groups_n = max(1, math.ceil(max(n_fwd, n_rev) / plan.rtp_calls_per_sipp))
     ramp_s = max(n_fwd, n_rev) / plan.rtp_rate
     # Every call streams long enough to cover the ramp, a settling margin and
-    # the measured window; then all streams stop before the first BYE.
+    # the measured window; then all streams stop before the first BYE, and
+    # stay stopped long enough for the counters to be read.
     stream_ms = int((ramp_s + 3 + plan.rtp_window_s + 2) * 1000)
     settle_ms = int((ramp_s + 8) * 1000)
     hold_s = (stream_ms + settle_ms) / 1000 + ramp_s + 30
-
-    first_callee = pools.callee_first + plan.setup_callees
-    callee_fwd = list(range(first_callee, first_callee + n_fwd))
-    callee_rev = list(range(first_callee + n_fwd, first_callee + n_fwd + n_rev))
-    caller_fwd = list(range(pools.caller_first, pools.caller_first + n_fwd))
-    caller_rev = list(range(pools.caller_first + n_fwd, pools.caller_first + n_fwd + n_rev))
-    csv_fwd, csv_rev = ctx.path("rtp_fwd_calls.csv"), ctx.path("rtp_rev_calls.csv")
-    tenant.write_calls_csv(csv_fwd, zip(caller_fwd, callee_fwd))
-    tenant.write_calls_csv(csv_rev, zip(caller_rev, callee_rev))
+    caller_timeout = int(ramp_s * 2 + (stream_ms + settle_ms) / 1000 + 30)
+    per_instance = math.ceil(max(n_fwd, n_rev) / groups_n)
+    spacing = max(2 * per_instance + 20, 50)  # rtp_stream takes 2 ports a call
+    rate = max(1, round(plan.rtp_rate / groups_n))
 
     echo_answer = render("callee_answer", ctx.workdir)
     stream_answer = render("callee_stream", ctx.workdir, audio_file=ctx.audio_file,
                            stream_ms=stream_ms)
-    callees = [
-        start_callees(ctx, "rtp_fwd_callees", callee_fwd, echo_answer, slot=1, hold_s=hold_s,
-                      rtp_echo=True)
-    ]
+    stream_call = render("caller_stream", ctx.workdir, audio_file=ctx.audio_file,
+                         stream_ms=stream_ms, settle_ms=settle_ms)
+    echo_call = render("caller_echo", ctx.workdir, hold_ms=stream_ms + settle_ms)
+
+    callee_next = pools.callee_first + plan.setup_callees
+    caller_next = pools.caller_first
+    groups, callers = [], []
     try:
-        callees.append(start_callees(ctx, "rtp_rev_callees", callee_rev, stream_answer, slot=3,
-                                     hold_s=hold_s))
-        return _drive(ctx, callees, csv_fwd, csv_rev, n_fwd, n_rev, ramp_s, stream_ms,
-                      settle_ms)
+        for g, (nf, nr) in enumerate(zip(_split(n_fwd, groups_n), _split(n_rev, groups_n))):
+            grp = Group()
+            slot = 4 * g
+            fwd_callees = list(range(callee_next, callee_next + nf))
+            rev_callees = list(range(callee_next + nf, callee_next + nf + nr))
+            fwd_callers = list(range(caller_next, caller_next + nf))
+            rev_callers = list(range(caller_next + nf, caller_next + nf + nr))
+            callee_next += nf + nr
+            caller_next += nf + nr
+            grp.fwd_callee = launch_callees(
+                ctx, f"rtp{g}_fwd_callees", fwd_callees, echo_answer, ports.sipp_sip(slot + 1),
+                ports.sipp_media(slot + 1, spacing), hold_s, rtp_echo=True,
+                rtp_buffsize=ECHO_BUFFER)
+            grp.rev_callee = launch_callees(
+                ctx, f"rtp{g}_rev_callees", rev_callees, stream_answer, ports.sipp_sip(slot + 3),
+                ports.sipp_media(slot + 3, spacing), hold_s)
+            csv_f, csv_r = ctx.path(f"rtp{g}_fwd_calls.csv"), ctx.path(f"rtp{g}_rev_calls.csv")
+            tenant.write_calls_csv(csv_f, zip(fwd_callers, fwd_callees))
+            tenant.write_calls_csv(csv_r, zip(rev_callers, rev_callees))
+            grp.fwd_caller = Sipp(f"rtp{g}_fwd_caller", ctx.workdir, stream_call, ctx.target,
+                                  ports.sipp_sip(slot), inf=csv_f, calls=nf, rate=rate, limit=nf,
+                                  timeout_s=caller_timeout,
+                                  media_port=ports.sipp_media(slot, spacing))
+            grp.rev_caller = Sipp(f"rtp{g}_rev_caller", ctx.workdir, echo_call, ctx.target,
+                                  ports.sipp_sip(slot + 2), inf=csv_r, calls=nr, rate=rate,
+                                  limit=nr, timeout_s=caller_timeout,
+                                  media_port=ports.sipp_media(slot + 2, spacing), rtp_echo=True,
+                                  rtp_buffsize=ECHO_BUFFER)
+            groups.append(grp)
+        wait_registered([s for grp in groups for s in (grp.fwd_callee, grp.rev_callee)])
+        return _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing)
     finally:
-        for sipp in callees:
-            sipp.stop()
+        for grp in groups:
+            for sipp in (grp.fwd_caller, grp.rev_caller, grp.fwd_callee, grp.rev_callee):
+                if sipp in LIVE:
+                    sipp.stop()
 
 
-def _drive(ctx, callees, csv_fwd, csv_rev, n_fwd, n_rev, ramp_s, stream_ms, settle_ms):
+def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
     plan = ctx.plan
-    callee_fwd, callee_rev = callees
-    caller_timeout = int(ramp_s * 2 + (stream_ms + settle_ms) / 1000 + 30)
-    fwd = Sipp("rtp_fwd_caller", ctx.workdir,
-               render("caller_stream", ctx.workdir, audio_file=ctx.audio_file,
-                      stream_ms=stream_ms, settle_ms=settle_ms),
-               ctx.target, ctx.ports.sipp_sip(0), inf=csv_fwd, calls=n_fwd, rate=plan.rtp_rate,
-               limit=n_fwd, timeout_s=caller_timeout, media_port=ctx.ports.sipp_media(0))
-    rev = Sipp("rtp_rev_caller", ctx.workdir,
-               render("caller_echo", ctx.workdir, hold_ms=stream_ms + settle_ms),
-               ctx.target, ctx.ports.sipp_sip(2), inf=csv_rev, calls=n_rev, rate=plan.rtp_rate,
-               limit=n_rev, timeout_s=caller_timeout, media_port=ctx.ports.sipp_media(2),
-               rtp_echo=True)
-    sipps = [fwd, rev, callee_fwd, callee_rev]
+    every = [s for grp in groups for s in (grp.fwd_caller, grp.rev_caller, grp.fwd_callee,
+                                          grp.rev_callee)]
     rss_before = ctx.sample().rss_kb
     udp_before = procstat.udp_counters()
     t0 = time.monotonic()
-    fwd.start()
-    rev.start()
+    for grp in groups:
+        grp.fwd_caller.start()
+        grp.rev_caller.start()
 
     _sleep_until(t0 + ramp_s + 3)
     s1 = ctx.sample()
-    g1 = procstat.group_ticks(s.pid for s in sipps)
+    g1 = procstat.group_ticks(s.pid for s in every)
     _sleep_until(s1.at + plan.rtp_window_s)
     s2 = ctx.sample()
-    g2 = procstat.group_ticks(s.pid for s in sipps)
-    calls_up = _current_calls(fwd) + _current_calls(rev)
+    g2 = procstat.group_ticks(s.pid for s in every)
+    calls_up = sum(stat_int(grp.fwd_caller.stats(), "CurrentCall")
+                   + stat_int(grp.rev_caller.stats(), "CurrentCall") for grp in groups)
 
-    # Wait for every established stream to stop, then for stragglers in
-    # flight, then read all four counters.
+    fwd = Half("forward (caller->box->callee)", n_fwd)
+    rev = Half("reverse (callee->box->caller)", n_rev)
     stop_deadline = t0 + ramp_s * 2 + stream_ms / 1000 + 3
-    halves = [Half("forward (caller->box->callee)", n_fwd),
-              Half("reverse (callee->box->caller)", n_rev)]
     while time.monotonic() < stop_deadline:
-        halves[0].stopped = fwd.log_count("stopped")
-        halves[1].stopped = callee_rev.log_count("stopped")
-        if halves[0].stopped >= n_fwd and halves[1].stopped >= n_rev:
+        fwd.stopped = sum(grp.fwd_caller.log_count("stopped") for grp in groups)
+        rev.stopped = sum(grp.rev_callee.log_count("stopped") for grp in groups)
+        if fwd.stopped >= n_fwd and rev.stopped >= n_rev:
             break
         time.sleep(0.2)
-    time.sleep(0.5)
-    halves[0].sent = stream_packets(fwd)
-    halves[0].received = echo_packets(callee_fwd)
-    halves[1].sent = stream_packets(callee_rev)
-    halves[1].received = echo_packets(rev)
+    time.sleep(0.5)  # the last packets land
+    for grp in groups:
+        _count(fwd, stream_packets(grp.fwd_caller), echo_packets(grp.fwd_callee))
+        _count(rev, stream_packets(grp.rev_callee), echo_packets(grp.rev_caller))
+    drops = _drops_by_owner(ctx, len(groups), spacing)
 
-    for half, caller in zip(halves, (fwd, rev)):
-        caller.wait()
-        stats = caller.stats()
-        half.successful = stat_int(stats, "SuccessfulCall(C)")
-        half.failed = stat_int(stats, "FailedCall(C)")
-        half.errors = caller.errors_tail()
-    udp_after = procstat.udp_counters()
+    for half, pick in ((fwd, lambda grp: grp.fwd_caller), (rev, lambda grp: grp.rev_caller)):
+        for grp in groups:
+            caller = pick(grp)
+            caller.wait()
+            stats = caller.stats()
+            half.successful += stat_int(stats, "SuccessfulCall(C)")
+            half.failed += stat_int(stats, "FailedCall(C)")
+            half.errors += caller.errors_tail(1)
     window = s2.at - s1.at
     return MediaResult(
-        calls_target=n_fwd + n_rev, calls_up=calls_up, window_s=window,
-        daemon_cores=procstat.cores_used(s1, s2),
+        calls_target=n_fwd + n_rev, calls_up=calls_up, sipp_instances=len(every),
+        window_s=window, daemon_cores=procstat.cores_used(s1, s2),
         sipp_cores=(g2 - g1) / procstat.CLK_TCK / window if window > 0 else 0.0,
         rss_before_kb=rss_before, rss_loaded_kb=s2.rss_kb, fds_loaded=s2.fds,
-        threads_loaded=s2.threads, halves=halves,
-        udp=procstat.udp_delta(udp_before, udp_after))
+        threads_loaded=s2.threads, halves=[fwd, rev],
+        udp=procstat.udp_delta(udp_before, procstat.udp_counters()), drops=drops)
+
+
+def _count(half, sent, received):
+    if sent is None or received is None:
+        half.unread += 1
+        return
+    half.sent += sent
+    half.received += received
+
+
+def _drops_by_owner(ctx, groups_n, spacing):
+    """Kernel drops of the sockets still open at the end of the streams,
+    by owner: tells a relay that cannot keep up from a load generator that
+    cannot."""
+    d = procstat.udp_socket_drops()
+    p = ctx.ports
+
+    def media(role):  # role: 0 fwd caller, 1 fwd callee, 2 rev caller, 3 rev callee
+        return [p.sipp_media(4 * g + role, spacing) for g in range(groups_n)]
+
+    return {
+        "daemon RTP relay sockets": procstat.drops_in(d, p.rtp_lo, p.rtp_hi),
+        "daemon SIP socket": d.get(p.sip, 0),
+        "SIPp echo sockets": sum(procstat.drops_in(d, b, b + 3) for b in media(1) + media(2)),
+        "SIPp rtp_stream sockets (never read by SIPp 3.6: the echoes end there)":
+            sum(procstat.drops_in(d, b, b + spacing - 1) for b in media(0) + media(3)),
+    }
 
 
 def _sleep_until(deadline):

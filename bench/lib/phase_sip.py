@@ -80,24 +80,31 @@ def phase_register(ctx):
     return {"runs": runs, "rss": rss}
 
 
-def start_callees(ctx, name, extensions, ooc, slot, hold_s, rtp_echo=False):
+def launch_callees(ctx, name, extensions, ooc, sip_port, media_port, hold_s, rtp_echo=False,
+                   rtp_buffsize=None):
     """A SIPp instance that registers `extensions` on its own socket and
-    answers the calls the box sends them with the `ooc` scenario. Returns it
-    once every extension is registered (or raises)."""
+    answers the calls the box sends them with the `ooc` scenario. Returns at
+    once: wait_registered() says when it is ready."""
     csv = ctx.path(f"{name}_users.csv")
     tenant.write_users_csv(csv, extensions)
     main = render("callee_register", ctx.workdir, hold_ms=int(hold_s * 1000))
     count = len(extensions)
-    sipp = Sipp(name, ctx.workdir, main, ctx.target, ctx.ports.sipp_sip(slot), inf=csv,
+    sipp = Sipp(name, ctx.workdir, main, ctx.target, sip_port, inf=csv,
                 calls=count, rate=min(count, 500), limit=count, timeout_s=hold_s + 30,
-                media_port=ctx.ports.sipp_media(slot), rtp_echo=rtp_echo, ooc=ooc,
-                trace_err=False).start()
-    got = sipp.wait_log_count("registered", count, timeout_s=15 + count / 100)
-    if got < count:
-        sipp.stop()
-        raise PhaseError(f"{name}: only {got} of {count} callee extensions registered "
-                         f"(SIPp files: {sipp.screen_file}, {sipp.stderr_file})")
-    return sipp
+                media_port=media_port, rtp_echo=rtp_echo, ooc=ooc,
+                trace_err=False, rtp_buffsize=rtp_buffsize)
+    sipp.expected_registrations = count
+    return sipp.start()
+
+
+def wait_registered(sipps):
+    """Wait until every callee instance logged all its registrations."""
+    for sipp in sipps:
+        count = sipp.expected_registrations
+        got = sipp.wait_log_count("registered", count, timeout_s=15 + count / 100)
+        if got < count:
+            raise PhaseError(f"{sipp.name}: only {got} of {count} callee extensions registered "
+                             f"(SIPp files: {sipp.screen_file}, {sipp.stderr_file})")
 
 
 class PhaseError(Exception):
@@ -114,8 +121,10 @@ def phase_setups(ctx):
     tenant.write_calls_csv(csv, [(c, callees[i % len(callees)]) for i, c in enumerate(callers)])
     budget_s = plan.setup_calls / max(plan.setup_rate / 4, 1) + 30
     ooc = render("callee_answer", ctx.workdir)
-    callee = start_callees(ctx, "setup_callees", callees, ooc, slot=1, hold_s=budget_s)
+    callee = launch_callees(ctx, "setup_callees", callees, ooc, ctx.ports.sipp_sip(1),
+                            ctx.ports.sipp_media(1), hold_s=budget_s)
     try:
+        wait_registered([callee])
         run = run_load(ctx, "setup_caller", render("caller_setup", ctx.workdir), csv,
                        plan.setup_calls, plan.setup_rate, plan.setup_limit, slot=0)
     finally:

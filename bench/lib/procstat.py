@@ -97,3 +97,27 @@ def udp_counters():
 def udp_delta(before, after):
     keys = ("InDatagrams", "NoPorts", "InErrors", "RcvbufErrors", "SndbufErrors")
     return {k: after.get(k, 0) - before.get(k, 0) for k in keys}
+
+
+def udp_socket_drops():
+    """{local port: drops} of every IPv4 UDP socket (/proc/net/udp, last
+    column). Per socket, so a loss can be pinned on the daemon's relay ports
+    or on a load generator's socket. Only sockets open right now appear."""
+    drops = {}
+    try:
+        with open("/proc/net/udp") as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                if len(cols) < 13:
+                    continue
+                port = int(cols[1].split(":")[1], 16)
+                drops[port] = drops.get(port, 0) + int(cols[-1])
+    except (FileNotFoundError, StopIteration, ValueError):
+        pass
+    return drops
+
+
+def drops_in(drops, lo, hi):
+    """Drops summed over sockets bound to ports lo..hi inclusive."""
+    return sum(n for port, n in drops.items() if lo <= port <= hi)

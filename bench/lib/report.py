@@ -101,7 +101,7 @@ def _media_lines(m):
     worst = None
     for h in m.halves:
         loss = h.loss
-        shown = "unread" if loss is None else f"{loss * 100:.4f}%"
+        shown = f"unread ({h.unread} SIPp counters missing)" if loss is None else f"{loss * 100:.4f}%"
         if loss is not None:
             worst = loss if worst is None else max(worst, loss)
         lines.append(f"    {h.name}: {h.calls} calls, {h.successful} ok / {h.failed} failed,"
@@ -115,11 +115,13 @@ def _media_lines(m):
     lines.append(f"    daemon CPU over {m.window_s:.1f}s: {m.daemon_cores:.3f} cores ="
                  f" {pct:.3f}% of a core per bridged call  [target <= {t['core_pct_per_call']}%]"
                  f" {_verdict(pct <= t['core_pct_per_call'])}")
-    lines.append(f"    SIPp (4 instances) CPU over the window: {m.sipp_cores:.2f} cores")
+    lines.append(f"    SIPp ({m.sipp_instances} instances) CPU over the window: {m.sipp_cores:.2f} cores")
     lines.append(f"    daemon RSS: {_mb(m.rss_before_kb)} before, {_mb(m.rss_loaded_kb)} loaded ="
                  f" {kb:.1f} KB per call  [target < {t['kb_per_call']} KB]"
                  f" {_verdict(kb < t['kb_per_call'])}")
     lines.append(f"    daemon open fds {m.fds_loaded}, threads {m.threads_loaded} while loaded")
+    lines.append("    kernel drops per socket owner at the end of the streams: "
+                 + "; ".join(f"{k} {v}" for k, v in m.drops.items()))
     u = m.udp
     lines.append(f"    kernel UDP counters over the phase (whole host): in {u['InDatagrams']},"
                  f" receive-buffer drops {u['RcvbufErrors']}, no port {u['NoPorts']}")

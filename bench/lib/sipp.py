@@ -32,7 +32,7 @@ STREAM_RE = re.compile(r"\n\s+(\d+) Total RTP pckts sent\s+[\d.]+ kB/s RTP OUT")
 class Sipp:
     def __init__(self, name, workdir, scenario, target, local_port, *, inf=None,
                  calls=None, rate=None, limit=None, timeout_s=60, media_port=None,
-                 rtp_echo=False, ooc=None, trace_err=True, extra=()):
+                 rtp_echo=False, ooc=None, trace_err=True, rtp_buffsize=None, extra=()):
         self.name = name
         self.workdir = workdir
         self.timeout_s = timeout_s
@@ -67,6 +67,8 @@ class Sipp:
             args += ["-mp", str(media_port)]
         if rtp_echo:
             args += ["-rtp_echo"]
+        if rtp_buffsize:
+            args += ["-rtp_buffsize", str(rtp_buffsize)]
         if ooc:
             args += ["-oocsf", ooc]
         args += list(extra)
