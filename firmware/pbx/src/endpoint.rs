@@ -96,7 +96,11 @@ impl Pbx {
         let mut ids = Ids::new(rng);
         let auth = Authenticator::new(ids.secret(), config.digest_algorithms.clone());
         Pbx {
-            txn: TransactionLayer::new(config.timers),
+            // Timer J at T4 instead of 64·T1: a completed REGISTER lingers 5 s, not 32 s, which
+            // keeps memory flat at thousands of REGISTERs per second. A retransmission later than
+            // that (its responses lost for 5 s) is processed again; REGISTER is idempotent here
+            // (an equal CSeq re-applies the binding) and a late BYE finds no dialog (481).
+            txn: TransactionLayer::new(config.timers).with_timer_j(config.timers.t4),
             registrar: Registrar::new(config.registrar.clone()),
             calls: Calls::default(),
             config,

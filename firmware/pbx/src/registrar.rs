@@ -52,7 +52,8 @@ pub enum RegisterError {
     IntervalTooBrief { min: u32 },
     /// 400: `*` mixed with other contacts or with a non-zero expiry, or an unparsable Contact.
     BadContact,
-    /// 500 per §10.3 step 6: an older CSeq for the same Call-ID (out-of-order retransmission).
+    /// 500 per §10.3 step 7: an older CSeq for the same Call-ID (out-of-order request). An equal
+    /// CSeq is accepted and re-applied: it is a retransmission that outlived its transaction.
     OutOfOrder,
 }
 
@@ -86,7 +87,7 @@ impl Registrar {
                 return Err(RegisterError::BadContact);
             }
             if let Some(list) = self.bindings.get(aor) {
-                if list.iter().any(|b| b.call_id == call_id && cseq <= b.cseq) {
+                if list.iter().any(|b| b.call_id == call_id && cseq < b.cseq) {
                     return Err(RegisterError::OutOfOrder);
                 }
             }
@@ -115,7 +116,7 @@ impl Registrar {
         let list = self.bindings.entry(aor.to_string()).or_default();
         for (uri, _) in &updates {
             if let Some(b) = list.iter().find(|b| &b.contact_uri == uri) {
-                if b.call_id == call_id && cseq <= b.cseq {
+                if b.call_id == call_id && cseq < b.cseq {
                     return Err(RegisterError::OutOfOrder);
                 }
             }
