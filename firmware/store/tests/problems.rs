@@ -84,6 +84,12 @@ fn every_problem_is_listed_with_its_path() {
     doc.aliases[0].alias = "400".into();
     doc.allow_list[0].netmask = 40;
     doc.modules[1].name = "did-routing".into();
+    if let Some(p) = doc.provider.as_mut() {
+        p.domain = "bad domain".into();
+        if let Some(s) = p.secondary.as_mut() {
+            s.outbound_proxy = Some("sip:proxy.example:99999".into());
+        }
+    }
     let expected = [
         "schema: unsupported version 2 (this firmware reads 1)",
         "tenant.id: 123 must have at least 5 digits",
@@ -107,6 +113,8 @@ fn every_problem_is_listed_with_its_path() {
         "aliases[0].alias: 400 is already queue \"Ventas\"",
         "allow_list[0].address: netmask 40 is too long for IPv4 (0 to 32)",
         "modules[1].name: \"did-routing\" is already modules[0]",
+        "provider.domain: \"bad domain\" is not a host or host:port",
+        "provider.secondary.outbound_proxy: \"sip:proxy.example:99999\" is not a host or host:port",
     ];
     let problems: Vec<String> = validate_document(&doc)
         .iter()

@@ -134,6 +134,43 @@ fn first_line(message: &str) -> String {
         .to_owned()
 }
 
+/// A SIP server: `host` or `host:port` (host a DNS name, an IPv4 address or a bracketed IPv6
+/// address), optionally written as a `sip:` URI. The trunk resolves it (RFC 3263).
+pub(crate) fn sip_server(value: &str) -> Option<String> {
+    let bad = || Some(format!("{value:?} is not a host or host:port"));
+    let rest = value.strip_prefix("sip:").unwrap_or(value);
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((addr, tail)) if addr.parse::<std::net::Ipv6Addr>().is_ok() => {
+                (addr, tail.strip_prefix(':'))
+            }
+            _ => return bad(),
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        }
+    };
+    if let Some(port) = port {
+        if !port.parse::<u16>().is_ok_and(|p| p > 0) {
+            return bad();
+        }
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let is_v6 = rest.starts_with('[');
+    if !is_v6 && (host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok)) {
+        return bad();
+    }
+    None
+}
+
 /// An IANA zone name known to the firmware's zone database (`Europe/Madrid`, `UTC`): route
 /// rules evaluate times in it, so an unknown name must not silently become UTC.
 pub(crate) fn timezone(value: &str) -> Option<String> {
@@ -208,6 +245,32 @@ mod tests {
         assert_eq!(time_of_day("23:59"), None);
         assert!(time_of_day("24:00").is_some());
         assert!(time_of_day("9:00").is_some());
+    }
+
+    #[test]
+    fn sip_servers() {
+        for ok in [
+            "sip.provider.example",
+            "proxy.provider.example:5060",
+            "sip:proxy.example:5080",
+            "192.0.2.1",
+            "192.0.2.1:5060",
+            "[2001:db8::1]:5060",
+            "localhost",
+        ] {
+            assert_eq!(sip_server(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "sip.example:",
+            "sip.example:0",
+            "a b.example",
+            "-x.example",
+            "[::1",
+            "x..y",
+        ] {
+            assert!(sip_server(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]

@@ -304,9 +304,9 @@ impl<'d> Validator<'d> {
     fn trunk(&mut self, path: &str, user: &str, password: &str, domain: &str, proxy: Option<&str>) {
         self.text(format!("{path}.username"), user, true);
         self.text(format!("{path}.password"), password, true);
-        self.text(format!("{path}.domain"), domain, true);
+        self.push(format!("{path}.domain"), checks::sip_server(domain));
         if let Some(proxy) = proxy {
-            self.text(format!("{path}.outbound_proxy"), proxy, true);
+            self.push(format!("{path}.outbound_proxy"), checks::sip_server(proxy));
         }
     }
 
