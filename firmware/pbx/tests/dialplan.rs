@@ -134,7 +134,7 @@ fn per_extension_allow_and_deny_over_the_default() {
         "extensions": {
             "10": { "allow": ["international"] },
             "11": { "allow": ["premium", "international"], "deny": ["mobile"] },
-            "12": { "deny": ["national", "mobile", "local", "emergency"] }
+            "12": { "deny": ["national", "mobile", "local"] }
         }
     }));
     let intl = "00442079460958";
@@ -161,7 +161,7 @@ fn per_extension_allow_and_deny_over_the_default() {
                 "Forbidden - national calls not allowed",
             ),
         ),
-        // Emergency cannot be denied by a list.
+        // Emergency stays allowed whatever else is denied.
         ("12", "112", allow(Emergency, "112")),
         // Unlisted extensions keep the default.
         (
@@ -264,6 +264,11 @@ fn bad_configs_are_refused() {
             }
         ),
         "{e}"
+    );
+    let e = compile(json!({ "extensions": { "12": { "deny": ["emergency"] } } }));
+    assert_eq!(
+        e.to_string(),
+        "extensions.12.deny: emergency numbers cannot be denied"
     );
     let e = compile(json!({ "extensions": { "ten": {} } }));
     assert!(matches!(e, DialPlanError::BadExtension { .. }), "{e}");

@@ -315,6 +315,7 @@ fn display_names_are_cleaned_not_mangled() {
         ("O'Brien \"Bob\" <b>", "O'Brien \"Bob\" <b>"),
         ("evil\r\nVia: x", "evil Via: x"),
         ("tab\there\u{0}x", "tab herex"),
+        ("\u{202E}gnp.exe\u{200B}", "gnp.exe"),
         ("", ""),
     ] {
         assert_eq!(clean_display_name(raw), clean, "{raw:?}");

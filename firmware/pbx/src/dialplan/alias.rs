@@ -39,16 +39,14 @@ pub fn alias_for_number<'a>(
 const MAX_DISPLAY_CHARS: usize = 64;
 
 /// A display name fit to go into a SIP header or a CDR: control characters (CR/LF could
-/// otherwise split a header) removed, whitespace runs collapsed, length capped. Quotes,
+/// otherwise split a header) and bidirectional/zero-width format characters (they make a name
+/// display as something else on a screen or a web page) removed, whitespace runs collapsed, length capped. Quotes,
 /// backslashes and HTML are kept as text: the SIP printer quotes and escapes them, the web page
 /// escapes them; removing them here would only corrupt names like O'Brien.
 pub fn clean_display_name(name: &str) -> String {
     let mut out = String::new();
     let mut space = false;
-    for c in name
-        .chars()
-        .filter(|c| !c.is_control() || c.is_whitespace())
-    {
+    for c in name.chars().filter(|c| !is_invisible(*c)) {
         if c.is_whitespace() {
             space = !out.is_empty();
             continue;
@@ -63,4 +61,11 @@ pub fn clean_display_name(name: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Characters that show nothing themselves but change how text around them is shown or parsed.
+/// Whitespace controls (tab, CR, LF) are kept here and folded into single spaces by the caller.
+fn is_invisible(c: char) -> bool {
+    (c.is_control() && !c.is_whitespace())
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }

@@ -17,6 +17,13 @@ pub enum Presentation {
     Did(String),
 }
 
+impl Presentation {
+    /// The call asks for privacy (RFC 3323): From anonymous, `Privacy: id`.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Presentation::Anonymous)
+    }
+}
+
 /// `modules[name = "did-out"].config` of the tenant document.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

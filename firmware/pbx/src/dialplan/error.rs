@@ -37,6 +37,10 @@ pub enum DialPlanError {
     /// A DID OUT rule presenting a number that is not one of the tenant's DIDs (spoofing).
     #[error("{field}: {did:?} is not a DID of this tenant")]
     UnknownDid { field: String, did: String },
+    /// A deny list naming emergency: 112 cannot be taken from a phone by a list (see
+    /// `emergency_when_internal_only`), so saying so is refused rather than silently ignored.
+    #[error("{field}: emergency numbers cannot be denied")]
+    EmergencyDenied { field: String },
     /// An extension in a permission or DID OUT list that is not a plausible extension number.
     #[error("{field}: {value:?} is not an extension number")]
     BadExtension { field: String, value: String },

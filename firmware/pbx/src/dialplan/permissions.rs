@@ -143,6 +143,11 @@ impl Permissions {
                     value: ext.clone(),
                 });
             }
+            if p.deny.contains(&NumberClass::Emergency) {
+                return Err(DialPlanError::EmergencyDenied {
+                    field: format!("extensions.{ext}.deny"),
+                });
+            }
             let set = p.allow.iter().fold(default, |s, c| s.with(*c));
             let set = p.deny.iter().fold(set, |s, c| s.without(*c));
             per_extension.insert(ext.clone(), set);
