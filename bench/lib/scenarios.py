@@ -33,6 +33,13 @@ def render(name, out_dir, **values):
     text = _PLACEHOLDER.sub(fill, text)
     tag = "_".join(f"{k}{v}" for k, v in sorted(values.items()) if k != "audio_file")
     path = os.path.join(out_dir, f"{name}{'_' + tag if tag else ''}.xml")
-    with open(path, "w") as f:
+    # Written once and atomically: several SIPp instances are started on the
+    # same rendering, and one must never parse a file another call is
+    # rewriting.
+    if os.path.exists(path):
+        return path
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
         f.write(text)
+    os.replace(tmp, path)
     return path
