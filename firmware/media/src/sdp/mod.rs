@@ -283,17 +283,18 @@ impl SessionDescription {
 impl MediaDescription {
     /// The `a=rtpmap` for a format, if present.
     pub fn rtpmap(&self, format: &str) -> Option<&RtpMap> {
+        let pt: u8 = format.parse().ok()?;
         self.attributes.iter().find_map(|a| match a {
-            Attribute::RtpMap(m) if m.payload_type.to_string() == format => Some(m),
+            Attribute::RtpMap(m) if m.payload_type == pt => Some(m),
             _ => None,
         })
     }
 
     /// Encoding name and clock rate of a format: from its rtpmap, else from the static
     /// payload types of RFC 3551 §6 the box knows.
-    pub fn codec(&self, format: &str) -> Option<(String, u32)> {
+    pub fn codec(&self, format: &str) -> Option<(&str, u32)> {
         if let Some(m) = self.rtpmap(format) {
-            return Some((m.encoding.clone(), m.clock_rate));
+            return Some((&m.encoding, m.clock_rate));
         }
         let name = match format {
             "0" => "PCMU",
@@ -305,7 +306,7 @@ impl MediaDescription {
             "18" => "G729",
             _ => return None,
         };
-        Some((name.to_string(), 8000))
+        Some((name, 8000))
     }
 }
 

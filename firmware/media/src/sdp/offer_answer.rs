@@ -66,14 +66,6 @@ impl LocalSession {
     /// Sets the `o=` line of `sdp`, bumping the version if the body differs from the
     /// one this session emitted last.
     fn stamp(&mut self, sdp: &mut SessionDescription, ip: IpAddr) {
-        let changed = self.last.as_ref().is_some_and(|last| {
-            let mut previous = last.clone();
-            previous.origin = sdp.origin.clone();
-            previous != *sdp
-        });
-        if changed {
-            self.version = self.version.wrapping_add(1);
-        }
         sdp.origin = Origin {
             username: "centralita".to_string(),
             session_id: self.session_id.to_string(),
@@ -81,6 +73,11 @@ impl LocalSession {
             address_type: super::AddressType::of(ip),
             address: Address::Ip(ip),
         };
+        // Compared with the version still unchanged, so only the body can differ.
+        if self.last.as_ref().is_some_and(|last| last != sdp) {
+            self.version = self.version.wrapping_add(1);
+            sdp.origin.session_version = self.version.to_string();
+        }
         self.last = Some(sdp.clone());
     }
 }
@@ -153,10 +150,11 @@ fn is_relayable_audio(m: &MediaDescription) -> bool {
 
 /// Codecs the relay carries unchanged. Opus joins when transcoding arrives.
 fn is_relayable_codec(encoding: &str, clock_rate: u32) -> bool {
-    match encoding.to_ascii_uppercase().as_str() {
-        "PCMU" | "PCMA" | "G722" => clock_rate == 8000,
-        "TELEPHONE-EVENT" => true,
-        _ => false,
+    let is = |name: &str| encoding.eq_ignore_ascii_case(name);
+    if is("PCMU") || is("PCMA") || is("G722") {
+        clock_rate == 8000
+    } else {
+        is("telephone-event")
     }
 }
 
@@ -175,7 +173,7 @@ fn kept_formats(m: &MediaDescription, offered: Option<&MediaDescription>) -> Vec
         })
         .filter(|f| {
             m.codec(f)
-                .is_some_and(|(enc, rate)| is_relayable_codec(&enc, rate))
+                .is_some_and(|(enc, rate)| is_relayable_codec(enc, rate))
         })
         .cloned()
         .collect()
@@ -184,7 +182,7 @@ fn kept_formats(m: &MediaDescription, offered: Option<&MediaDescription>) -> Vec
 fn has_audio_codec(m: &MediaDescription, offered: Option<&MediaDescription>) -> bool {
     kept_formats(m, offered)
         .iter()
-        .any(|f| m.codec(f).is_some_and(|(enc, _)| is_voice(&enc)))
+        .any(|f| m.codec(f).is_some_and(|(enc, _)| is_voice(enc)))
 }
 
 /// Attributes that describe the sender's own transport, which the box replaces.

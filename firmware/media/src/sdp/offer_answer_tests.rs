@@ -403,3 +403,28 @@ fn yealink_hold_reoffer() {
         .attributes
         .contains(&Attribute::MaxPtime(60)));
 }
+
+/// Cost of the SDP work of one call set-up (parse the offer, rewrite, print; parse the
+/// answer, rewrite, print). Ignored: a measurement, run with
+/// `cargo test -p media --release sdp_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement"]
+fn sdp_cost_per_call_setup() {
+    let offer_text = caller_offer(&[]).to_string();
+    let answer_text = callee_answer(30000, "a=sendrecv", "c=IN IP4 10.0.0.9").to_string();
+    const N: u32 = 20_000;
+    let start = std::time::Instant::now();
+    let mut bytes = 0usize;
+    for i in 0..N {
+        let mut to_callee = LocalSession::new(u64::from(i));
+        let mut to_caller = LocalSession::new(u64::from(i) + 1);
+        let offer = SessionDescription::parse(offer_text.as_bytes()).unwrap();
+        let sent = rewrite_offer(&offer, relay(20002), &mut to_callee).unwrap();
+        bytes += sent.sdp.to_string().len();
+        let answer = SessionDescription::parse(answer_text.as_bytes()).unwrap();
+        let back = rewrite_answer(&answer, &sent.sdp, relay(20000), &mut to_caller).unwrap();
+        bytes += back.sdp.to_string().len();
+    }
+    let per_call = start.elapsed() / N;
+    println!("SDP offer+answer per call set-up: {per_call:?} ({bytes} bytes printed)");
+}

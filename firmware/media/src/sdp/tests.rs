@@ -139,15 +139,15 @@ fn reads_the_fields_the_box_needs() {
     let m = &sdp.media[0];
     assert_eq!(m.port, 10186);
     assert_eq!(m.formats, ["0", "8", "9", "101"]);
-    assert_eq!(m.codec("9"), Some(("G722".to_string(), 8000)));
+    assert_eq!(m.codec("9"), Some(("G722", 8000)));
     assert_eq!(m.rtpmap("101").unwrap().encoding, "telephone-event");
     assert!(m.attributes.contains(&Attribute::Ptime(20)));
     assert_eq!(sdp.media_direction(0), Direction::SendRecv);
 
     let sdp = SessionDescription::parse(crlf(SIPP).as_bytes()).unwrap();
     assert_eq!(sdp.direction(), Some(Direction::SendRecv));
-    assert_eq!(sdp.media[0].codec("8"), Some(("PCMA".to_string(), 8000)));
-    assert_eq!(sdp.media[0].codec("0"), Some(("PCMU".to_string(), 8000)));
+    assert_eq!(sdp.media[0].codec("8"), Some(("PCMA", 8000)));
+    assert_eq!(sdp.media[0].codec("0"), Some(("PCMU", 8000)));
     assert_eq!(sdp.media[0].codec("101").unwrap().0, "telephone-event");
     assert_eq!(sdp.media[0].codec("96"), None);
 
