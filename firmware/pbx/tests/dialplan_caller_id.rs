@@ -3,17 +3,18 @@
 #![allow(clippy::unwrap_used)]
 
 use pbx::dialplan::{
-    alias_for_number, clean_display_name, plan_outbound, resolve_alias, AliasEntry, DialPlan,
-    DialPlanError, DidOut, DidOutConfig, DidOutRefusal, NumberClass, NumberPlan, OutboundRequest,
-    Presentation, Refusal, Selection, TrunkIdentity,
+    alias_for_number, clean_display_name, plan_outbound, resolve_alias, AliasEntry,
+    CallPermissionsConfig, DialPlan, DialPlanError, DidOut, DidOutConfig, DidOutRefusal,
+    NumberClass, NumberPlan, OutboundPolicy, OutboundRequest, Presentation, Refusal, Selection,
+    TrunkIdentity,
 };
 use serde_json::json;
 
-const TENANT_DIDS: &[&str] = &["917374206", "917374207", "931112233"];
+const TENANT_DIDS: &[&str] = &["917374206", "+34917374207", "931112233"];
 
 fn did_out(v: serde_json::Value) -> Result<DidOut, DialPlanError> {
     let config: DidOutConfig = serde_json::from_value(v).unwrap();
-    DidOut::compile(&config, |d| TENANT_DIDS.contains(&d))
+    DidOut::compile(&config, TENANT_DIDS.iter().copied(), &NumberPlan::spain())
 }
 
 fn did(n: &str) -> Presentation {
@@ -116,8 +117,14 @@ fn did_out_config_errors() {
         e.to_string(),
         "did_out.rules[0].present.did: \"915550000\" is not a DID of this tenant"
     );
-    let e = one(json!({ "prefix": "*81", "present": { "did": "+34917374206" } }));
+    let e = one(json!({ "prefix": "*81", "present": { "did": "+34-917374206" } }));
     assert!(matches!(e, DialPlanError::NotDigits { .. }), "{e}");
+    // Either spelling of a DID matches the other.
+    for spelling in ["+34917374206", "917374207", "0034931112233"] {
+        let ok = did_out(json!({ "rules": [
+            { "prefix": "*81", "present": { "did": spelling }, "all_extensions": true } ] }));
+        assert!(ok.is_ok(), "{spelling}");
+    }
     let e = one(json!({ "prefix": "*81", "present": "anonymous", "extensions": ["10", "sales"] }));
     assert!(matches!(e, DialPlanError::BadExtension { .. }), "{e}");
     let e = did_out(json!({ "rules": [
@@ -321,4 +328,57 @@ fn display_names_are_cleaned_not_mangled() {
         assert_eq!(clean_display_name(raw), clean, "{raw:?}");
     }
     assert_eq!(clean_display_name(&"ñ".repeat(500)).chars().count(), 64);
+}
+
+#[test]
+fn policy_from_module_configs() {
+    // As the daemon reads them from `modules[]` of the tenant document.
+    let modules = json!([
+        { "name": "call-permissions", "enabled": true,
+          "config": { "extensions": { "10": { "allow": ["international"] } },
+                      "max_outbound_calls": 2 } },
+        { "name": "did-out", "enabled": true,
+          "config": { "rules": [ { "prefix": "*81", "present": { "did": "917374206" },
+                                   "extensions": ["10"] } ] } }
+    ]);
+    let config = |name: &str| {
+        modules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name && m["enabled"] == true)
+            .map(|m| m["config"].clone())
+    };
+    let permissions: CallPermissionsConfig =
+        serde_json::from_value(config("call-permissions").unwrap()).unwrap();
+    let did_out: DidOutConfig = serde_json::from_value(config("did-out").unwrap()).unwrap();
+    let policy = OutboundPolicy::compile(
+        Some(&permissions),
+        Some(&did_out),
+        TENANT_DIDS.iter().copied(),
+    )
+    .unwrap();
+    assert_eq!(policy.plan.permissions.max_outbound_calls(), Some(2));
+    let own = Presentation::Anonymous;
+    let call = policy
+        .plan_call(&request("10", &own, "*81 0044 20 7946 0958"))
+        .unwrap();
+    assert_eq!(
+        (call.number.as_str(), call.identity.from_user.as_str()),
+        ("00442079460958", "917374206")
+    );
+
+    // Neither module installed: defaults, prefixes mean nothing.
+    let bare = OutboundPolicy::compile(None, None, TENANT_DIDS.iter().copied()).unwrap();
+    assert_eq!(
+        bare.plan_call(&request("10", &own, "0044 20 7946 0958"))
+            .unwrap_err()
+            .status,
+        403
+    );
+    // A DID OUT rule for someone else's number fails the whole load.
+    let foreign: DidOutConfig = serde_json::from_value(json!({ "rules": [
+        { "prefix": "*81", "present": { "did": "915550000" }, "all_extensions": true } ] }))
+    .unwrap();
+    assert!(OutboundPolicy::compile(None, Some(&foreign), TENANT_DIDS.iter().copied()).is_err());
 }

@@ -76,12 +76,19 @@ pub struct DidOutRefusal {
 const MAX_PREFIX: usize = 8;
 
 impl DidOut {
-    /// `is_tenant_did` says whether a number is one of this tenant's DIDs: presenting a number
-    /// the tenant does not own is spoofing, so such a rule is refused at import.
-    pub fn compile(
+    /// `tenant_dids` are the numbers of the tenant's DIDs as stored (`917374206` or
+    /// `+34917374206`): presenting a number the tenant does not own is spoofing, so such a rule
+    /// is refused at import. Numbers are compared after normalisation by `plan`, so either
+    /// spelling matches the other.
+    pub fn compile<'a>(
         config: &DidOutConfig,
-        is_tenant_did: impl Fn(&str) -> bool,
+        tenant_dids: impl IntoIterator<Item = &'a str>,
+        plan: &NumberPlan,
     ) -> Result<DidOut, DialPlanError> {
+        let owned: Vec<String> = tenant_dids
+            .into_iter()
+            .filter_map(|d| plan.normalize(d).ok())
+            .collect();
         for (index, r) in config.rules.iter().enumerate() {
             let p = &r.prefix;
             let prefix_ok = p.is_empty()
@@ -111,8 +118,11 @@ impl DidOut {
             }
             if let Presentation::Did(did) = &r.present {
                 let field = format!("did_out.rules[{index}].present.did");
-                digits(&field, did, 1, 15)?;
-                if !is_tenant_did(did) {
+                digits(&field, did.strip_prefix('+').unwrap_or(did), 1, 15)?;
+                let ours = plan
+                    .normalize(did)
+                    .is_ok_and(|n| owned.iter().any(|o| *o == n));
+                if !ours {
                     return Err(DialPlanError::UnknownDid {
                         field,
                         did: did.clone(),

@@ -1,13 +1,14 @@
 //! Outbound dial plan (SPEC.md §3, §4, §8; issue 3 points 4 and 5): number classes, call
 //! permissions, the concurrent-call cap, caller-ID selection (user's DID, anonymous, DID OUT) and
 //! aliases. Pure and sans-IO: no clock, no randomness, no I/O; the daemon compiles the tenant's
-//! module configs once per configuration load and the call code asks per call.
+//! module configs once per configuration load ([`OutboundPolicy::compile`]) and the call code
+//! asks per call.
 //!
 //! # Order of evaluation for a call from an extension
 //! 1. The directory resolves internal numbers (extensions, queues, IVRs, voicemail, aliases);
 //!    an alias ([`resolve_alias`]) turns into its real number and display name and continues
 //!    here with that number, so an alias is a shortcut and never a way round permissions.
-//! 2. [`plan_outbound`]: a DID OUT prefix is stripped and picks the presented DID
+//! 2. [`OutboundPolicy::plan_call`] ([`plan_outbound`]): a DID OUT prefix is stripped and picks the presented DID
 //!    ([`DidOut::select`]); the rest is normalised and classified ([`NumberPlan`]); the caller's
 //!    permissions decide ([`Permissions::check`]). Refusals carry the SIP status and a reason
 //!    phrase the phone shows, e.g. `403 Forbidden - international calls not allowed`.
@@ -101,7 +102,7 @@ pub use error::DialPlanError;
 pub use numbering::{
     spanish_table, Analysed, ClassRule, NumberError, NumberPlan, NumberingConfig, TrunkFormat,
 };
-pub use outbound::{plan_outbound, OutboundCall, OutboundRequest};
+pub use outbound::{plan_outbound, OutboundCall, OutboundPolicy, OutboundRequest};
 pub use permissions::{
     CallPermissionsConfig, Caller, Decision, DialPlan, ExtensionPermissions, Permissions, Refusal,
 };

@@ -1,9 +1,44 @@
 //! One outbound call, start to end of the dial plan: DID OUT prefix and caller ID, then number
 //! class and permissions. The call code calls [`plan_outbound`] for a number the directory did
 //! not resolve, then [`super::OutboundCalls::try_start`] just before sending the trunk INVITE.
-use super::caller_id::{DidOut, Presentation, TrunkIdentity};
+use super::caller_id::{DidOut, DidOutConfig, Presentation, TrunkIdentity};
 use super::class::NumberClass;
-use super::permissions::{Caller, Decision, DialPlan, Refusal};
+use super::error::DialPlanError;
+use super::permissions::{CallPermissionsConfig, Caller, Decision, DialPlan, Refusal};
+
+/// A tenant's compiled outbound policy: what the daemon keeps per tenant, rebuilt whenever the
+/// configuration is (re)loaded so that a bad config is refused then, not in the middle of a call.
+#[derive(Debug, Clone, Default)]
+pub struct OutboundPolicy {
+    pub plan: DialPlan,
+    pub did_out: Option<DidOut>,
+}
+
+impl OutboundPolicy {
+    /// `permissions` and `did_out` are the configs of the `call-permissions` and `did-out`
+    /// modules when installed and enabled, `None` otherwise; `tenant_dids` the numbers of the
+    /// tenant's DIDs.
+    pub fn compile<'a>(
+        permissions: Option<&CallPermissionsConfig>,
+        did_out: Option<&DidOutConfig>,
+        tenant_dids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<OutboundPolicy, DialPlanError> {
+        let plan = match permissions {
+            Some(c) => DialPlan::compile(c)?,
+            None => DialPlan::default(),
+        };
+        let did_out = match did_out {
+            Some(c) => Some(DidOut::compile(c, tenant_dids, &plan.numbers)?),
+            None => None,
+        };
+        Ok(OutboundPolicy { plan, did_out })
+    }
+
+    /// [`plan_outbound`] with this tenant's plan.
+    pub fn plan_call(&self, request: &OutboundRequest<'_>) -> Result<OutboundCall, Refusal> {
+        plan_outbound(&self.plan, self.did_out.as_ref(), request)
+    }
+}
 
 /// Who dials and what.
 #[derive(Debug, Clone, Copy)]
