@@ -119,9 +119,7 @@ impl DidOut {
             if let Presentation::Did(did) = &r.present {
                 let field = format!("did_out.rules[{index}].present.did");
                 digits(&field, did.strip_prefix('+').unwrap_or(did), 1, 15)?;
-                let ours = plan
-                    .normalize(did)
-                    .is_ok_and(|n| owned.iter().any(|o| *o == n));
+                let ours = plan.normalize(did).is_ok_and(|n| owned.contains(&n));
                 if !ours {
                     return Err(DialPlanError::UnknownDid {
                         field,
