@@ -100,7 +100,8 @@ pub use cap::{CapReached, OutboundCalls};
 pub use class::{ClassSet, NumberClass};
 pub use error::DialPlanError;
 pub use numbering::{
-    spanish_table, Analysed, ClassRule, NumberError, NumberPlan, NumberingConfig, TrunkFormat,
+    spanish_table, Analysed, ClassRule, NumberError, NumberPlan, NumberingConfig, RuleInfo,
+    TrunkFormat,
 };
 pub use outbound::{plan_outbound, OutboundCall, OutboundPolicy, OutboundRequest};
 pub use permissions::{

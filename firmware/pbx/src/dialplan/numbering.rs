@@ -82,10 +82,22 @@ const MAX_DIGITS: usize = 20;
 /// Visual separators phones and address books put in numbers.
 const SEPARATORS: &[char] = &[' ', '-', '.', '(', ')', '/'];
 
+/// A class rule as compiled, with where it came from: lets the CLI and the web page say why a
+/// number got its class (`806123456: default[2] 803/806/807 premium rate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// `extra_classes`, `classes` or `default` (the Spanish table).
+    pub list: &'static str,
+    pub index: usize,
+    pub pattern: String,
+    pub class: NumberClass,
+    pub description: String,
+}
+
 #[derive(Debug, Clone)]
 struct CompiledRule {
     pattern: Pattern,
-    class: NumberClass,
+    info: RuleInfo,
 }
 
 /// A number after normalisation and classification.
@@ -131,17 +143,9 @@ pub fn spanish_table() -> Vec<ClassRule> {
 impl NumberPlan {
     /// The Spanish plan with every default.
     pub fn spain() -> NumberPlan {
-        let rules = SPAIN
-            .iter()
-            .filter_map(|r| {
-                // The table is ours and covered by tests; a row that failed to compile would
-                // only be skipped, never panic.
-                Pattern::parse(r.pattern).ok().map(|pattern| CompiledRule {
-                    pattern,
-                    class: r.class,
-                })
-            })
-            .collect();
+        // The table is ours and a test compiles it; were it ever broken the plan would classify
+        // nothing (every outside call refused) rather than panic.
+        let rules = compile_rules("default", &spanish_table()).unwrap_or_default();
         let c = NumberingConfig::default();
         NumberPlan {
             country_code: c.country_code,
@@ -165,7 +169,7 @@ impl NumberPlan {
         let mut rules = compile_rules("extra_classes", &config.extra_classes)?;
         match &config.classes {
             Some(table) => rules.extend(compile_rules("classes", table)?),
-            None => rules.extend(NumberPlan::spain().rules),
+            None => rules.extend(compile_rules("default", &spanish_table())?),
         }
         Ok(NumberPlan {
             country_code: config.country_code.clone(),
@@ -219,10 +223,20 @@ impl NumberPlan {
 
     /// The class of a normalised number: the first row that matches.
     pub fn classify(&self, national: &str) -> Option<NumberClass> {
+        self.matching_rule(national).map(|r| r.class)
+    }
+
+    /// The row that gives a normalised number its class.
+    pub fn matching_rule(&self, national: &str) -> Option<&RuleInfo> {
         self.rules
             .iter()
             .find(|r| r.pattern.matches(national))
-            .map(|r| r.class)
+            .map(|r| &r.info)
+    }
+
+    /// Every row in the order they are tried.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
+        self.rules.iter().map(|r| &r.info)
     }
 
     /// A normalised number written as the trunk expects it.
@@ -271,7 +285,13 @@ fn compile_rules(
                 })?;
             Ok(CompiledRule {
                 pattern,
-                class: r.class,
+                info: RuleInfo {
+                    list,
+                    index,
+                    pattern: r.pattern.clone(),
+                    class: r.class,
+                    description: r.description.clone(),
+                },
             })
         })
         .collect()
@@ -297,251 +317,5 @@ pub(super) fn digits(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use NumberClass::*;
-
-    #[test]
-    fn default_table_compiles_row_by_row() {
-        let table = spanish_table();
-        assert_eq!(NumberPlan::spain().rules.len(), table.len());
-        let config = NumberingConfig {
-            classes: Some(table),
-            ..NumberingConfig::default()
-        };
-        assert!(NumberPlan::compile(&config).is_ok());
-    }
-
-    /// (dialled, national form, class, trunk in national format)
-    const SPANISH: &[(&str, &str, Option<NumberClass>, &str)] = &[
-        ("112", "112", Some(Emergency), "112"),
-        ("091", "091", Some(Emergency), "091"),
-        ("092", "092", Some(Emergency), "092"),
-        ("062", "062", Some(Emergency), "062"),
-        ("080", "080", Some(Emergency), "080"),
-        ("085", "085", Some(Emergency), "085"),
-        ("061", "061", Some(Emergency), "061"),
-        ("016", "016", Some(Emergency), "016"),
-        ("024", "024", Some(Emergency), "024"),
-        ("+34 112", "112", Some(Emergency), "112"),
-        ("917374206", "917374206", Some(National), "917374206"),
-        ("+34 917 374 206", "917374206", Some(National), "917374206"),
-        ("0034917374206", "917374206", Some(National), "917374206"),
-        ("(91) 737-42-06", "917374206", Some(National), "917374206"),
-        ("91.737.42.06", "917374206", Some(National), "917374206"),
-        ("858123456", "858123456", Some(National), "858123456"),
-        ("983123456", "983123456", Some(National), "983123456"),
-        ("655974643", "655974643", Some(Mobile), "655974643"),
-        ("+34655974643", "655974643", Some(Mobile), "655974643"),
-        ("711234567", "711234567", Some(Mobile), "711234567"),
-        ("791234567", "791234567", Some(Mobile), "791234567"),
-        ("704123456", "704123456", Some(National), "704123456"),
-        ("900123456", "900123456", Some(National), "900123456"),
-        ("800123456", "800123456", Some(National), "800123456"),
-        ("901123456", "901123456", Some(National), "901123456"),
-        ("902123456", "902123456", Some(National), "902123456"),
-        ("803123456", "803123456", Some(Premium), "803123456"),
-        ("806123456", "806123456", Some(Premium), "806123456"),
-        ("807123456", "807123456", Some(Premium), "807123456"),
-        ("805123456", "805123456", Some(Premium), "805123456"),
-        ("905123456", "905123456", Some(Premium), "905123456"),
-        ("907123456", "907123456", Some(Premium), "907123456"),
-        ("11888", "11888", Some(Premium), "11888"),
-        ("11822", "11822", Some(Premium), "11822"),
-        ("116111", "116111", Some(National), "116111"),
-        (
-            "+44 20 7946 0958",
-            "00442079460958",
-            Some(International),
-            "00442079460958",
-        ),
-        (
-            "0044 20 7946 0958",
-            "00442079460958",
-            Some(International),
-            "00442079460958",
-        ),
-        (
-            "+1-212-555-0100",
-            "0012125550100",
-            Some(International),
-            "0012125550100",
-        ),
-        // Not in the plan: wrong lengths, short codes nobody configured, 0 country code.
-        ("91737420", "91737420", None, ""),
-        ("9173742066", "9173742066", None, ""),
-        ("65597464", "65597464", None, ""),
-        ("010", "010", None, ""),
-        ("1004", "1004", None, ""),
-        ("0001234567", "0001234567", None, ""),
-        ("512345678", "512345678", None, ""),
-    ];
-
-    #[test]
-    fn spanish_numbers_table() {
-        let plan = NumberPlan::spain();
-        for (dialled, national, class, trunk) in SPANISH {
-            assert_eq!(
-                plan.normalize(dialled).as_deref(),
-                Ok(*national),
-                "{dialled}"
-            );
-            assert_eq!(plan.classify(national), *class, "{dialled}");
-            match plan.analyse(dialled) {
-                Ok(a) => assert_eq!(a.trunk, *trunk, "{dialled}"),
-                Err(e) => assert_eq!((e, class.is_none()), (NumberError::NotInPlan, true)),
-            }
-        }
-    }
-
-    #[test]
-    fn not_numbers() {
-        let plan = NumberPlan::spain();
-        for bad in [
-            "",
-            "+",
-            "abc",
-            "91737420a",
-            "*81917374206",
-            "91;737",
-            "9+1",
-            "ext10",
-            "٩١٧٣٧٤٢٠٦",
-            "+34",
-            "00",
-        ] {
-            assert_eq!(plan.normalize(bad), Err(NumberError::NotANumber), "{bad:?}");
-        }
-        assert_eq!(plan.normalize(&"9".repeat(21)), Err(NumberError::TooLong));
-        assert_eq!(
-            plan.normalize(&"9".repeat(10_000)),
-            Err(NumberError::TooLong)
-        );
-        assert!(plan.normalize(&"9".repeat(20)).is_ok());
-    }
-
-    #[test]
-    fn trunk_formats() {
-        let mut config = NumberingConfig {
-            trunk_format: TrunkFormat::E164,
-            ..NumberingConfig::default()
-        };
-        let plan = NumberPlan::compile(&config).unwrap();
-        let t = |n: &str| plan.analyse(n).unwrap().trunk;
-        assert_eq!(t("917374206"), "+34917374206");
-        assert_eq!(t("0034 655 974 643"), "+34655974643");
-        assert_eq!(t("+44 20 7946 0958"), "+442079460958");
-        assert_eq!(t("112"), "112");
-        assert_eq!(t("11888"), "11888");
-        config.trunk_format = TrunkFormat::E164NoPlus;
-        let plan = NumberPlan::compile(&config).unwrap();
-        assert_eq!(plan.analyse("917374206").unwrap().trunk, "34917374206");
-        assert_eq!(
-            plan.analyse("00442079460958").unwrap().trunk,
-            "442079460958"
-        );
-    }
-
-    /// Another country: UK, with trunk prefix 0 and its own table.
-    #[test]
-    fn other_country_with_trunk_prefix() {
-        let config = NumberingConfig {
-            country_code: "44".into(),
-            trunk_prefix: "0".into(),
-            national_digits: 10,
-            trunk_format: TrunkFormat::E164,
-            classes: Some(vec![
-                rule("999|112", Emergency),
-                rule("07[0-9]{9}", Mobile),
-                rule("0[12][0-9]{9}", National),
-                rule("00[1-9][0-9]{3,14}", International),
-            ]),
-            ..NumberingConfig::default()
-        };
-        let plan = NumberPlan::compile(&config).unwrap();
-        let a = plan.analyse("+44 7700 900123").unwrap();
-        assert_eq!(
-            (a.national.as_str(), a.class, a.trunk.as_str()),
-            ("07700900123", Mobile, "+447700900123")
-        );
-        let a = plan.analyse("02079460958").unwrap();
-        assert_eq!((a.class, a.trunk.as_str()), (National, "+442079460958"));
-        let a = plan.analyse("+34917374206").unwrap();
-        assert_eq!((a.class, a.trunk.as_str()), (International, "+34917374206"));
-        assert_eq!(plan.analyse("999").unwrap().trunk, "999");
-    }
-
-    #[test]
-    fn extra_classes_come_first_and_tables_replace() {
-        let config = NumberingConfig {
-            extra_classes: vec![rule("91[0-9]{7}", Local), rule("010", National)],
-            ..NumberingConfig::default()
-        };
-        let plan = NumberPlan::compile(&config).unwrap();
-        assert_eq!(plan.classify("917374206"), Some(Local));
-        assert_eq!(plan.classify("937374206"), Some(National));
-        assert_eq!(plan.classify("010"), Some(National));
-        assert_eq!(plan.classify("112"), Some(Emergency));
-        let config = NumberingConfig {
-            classes: Some(vec![rule("6[0-9]{8}", Mobile)]),
-            ..NumberingConfig::default()
-        };
-        let plan = NumberPlan::compile(&config).unwrap();
-        assert_eq!(plan.classify("655974643"), Some(Mobile));
-        assert_eq!(plan.classify("917374206"), None, "replaced, not merged");
-    }
-
-    #[test]
-    fn bad_configs_are_refused_with_the_field() {
-        let bad_pattern = NumberingConfig {
-            extra_classes: vec![rule("6[0-", Mobile)],
-            ..NumberingConfig::default()
-        };
-        let e = NumberPlan::compile(&bad_pattern).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                DialPlanError::ClassPattern {
-                    list: "extra_classes",
-                    index: 0,
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        assert!(
-            e.to_string()
-                .starts_with("numbering.extra_classes[0].pattern"),
-            "{e}"
-        );
-        for (cc, intl, trunk) in [
-            ("", "00", ""),
-            ("3a", "00", ""),
-            ("34", "", ""),
-            ("34", "00", "x"),
-            ("1234", "00", ""),
-        ] {
-            let c = NumberingConfig {
-                country_code: cc.into(),
-                international_prefix: intl.into(),
-                trunk_prefix: trunk.into(),
-                ..NumberingConfig::default()
-            };
-            assert!(
-                matches!(
-                    NumberPlan::compile(&c),
-                    Err(DialPlanError::NotDigits { .. })
-                ),
-                "{cc} {intl} {trunk}"
-            );
-        }
-    }
-
-    fn rule(pattern: &str, class: NumberClass) -> ClassRule {
-        ClassRule {
-            pattern: pattern.into(),
-            class,
-            description: String::new(),
-        }
-    }
-}
+#[path = "numbering_tests.rs"]
+mod tests;
