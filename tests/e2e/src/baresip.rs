@@ -144,6 +144,30 @@ impl Baresip {
         })
     }
 
+    /// Waits (bounded) until the account is registered. The REGISTER_OK event can fire
+    /// before the harness's ctrl_tcp connection is up, so the log line baresip prints
+    /// for the 200 (`user@host: {0/UDP/v4} 200 OK (…) [1 binding]`) counts as well.
+    pub fn wait_registered(&self, limit: Duration) -> Result<()> {
+        let marker = format!("{}@", self.user.username());
+        let found = wait::until(
+            &format!("baresip ({}) to register", self.user.username()),
+            limit,
+            Duration::from_millis(50),
+            || {
+                let in_log = self
+                    .log()
+                    .lines()
+                    .any(|l| l.contains(&marker) && l.contains(" 200 OK"));
+                let in_events = self.event_types().iter().any(|t| t == "REGISTER_OK");
+                Ok((in_log || in_events).then_some(()))
+            },
+        );
+        found.map_err(|e| HarnessError::Timeout {
+            what: format!("{e}\nlog:\n{}", self.log()),
+            waited: limit,
+        })
+    }
+
     pub fn event_types(&self) -> Vec<String> {
         self.events()
             .iter()

@@ -12,9 +12,9 @@ const STEP: Duration = Duration::from_secs(20);
 fn two_baresip_phones_register_and_call_each_other() -> Result<()> {
     let daemon = Daemon::start()?;
     let callee = Baresip::start(daemon.sip, EXT11, true)?;
-    callee.wait_event("REGISTER_OK", STEP)?;
+    callee.wait_registered(STEP)?;
     let mut caller = Baresip::start(daemon.sip, EXT10, false)?;
-    caller.wait_event("REGISTER_OK", STEP)?;
+    caller.wait_registered(STEP)?;
 
     caller.command("dial", &format!("sip:{}@{}", EXT11.extension, daemon.sip))?;
     caller.wait_event("CALL_ESTABLISHED", STEP)?;
