@@ -8,9 +8,12 @@
 //! 1. The directory resolves internal numbers (extensions, queues, IVRs, voicemail, aliases);
 //!    an alias ([`resolve_alias`]) turns into its real number and display name and continues
 //!    here with that number, so an alias is a shortcut and never a way round permissions.
-//! 2. [`OutboundPolicy::plan_call`] ([`plan_outbound`]): a DID OUT prefix is stripped and picks the presented DID
-//!    ([`DidOut::select`]); the rest is normalised and classified ([`NumberPlan`]); the caller's
-//!    permissions decide ([`Permissions::check`]). Refusals carry the SIP status and a reason
+//! 2. [`OutboundPolicy::plan_call`] ([`plan_outbound`]): a DID OUT prefix is stripped and picks
+//!    the presented DID ([`DidOut::select`]); the rest is normalised and classified
+//!    ([`NumberPlan`]); the caller's permissions decide ([`Permissions::check`]). Forwards to
+//!    external numbers and mobile twinning go through the same call with the forwarding user as
+//!    caller; an external-number destination of a DID rule only needs
+//!    [`NumberPlan::analyse`] for the trunk format. Refusals carry the SIP status and a reason
 //!    phrase the phone shows, e.g. `403 Forbidden - international calls not allowed`.
 //! 3. [`OutboundCalls::try_start`] enforces the tenant's cap on concurrent trunk calls (503 when
 //!    full); [`OutboundCalls::finish`] when the call ends.
@@ -35,9 +38,10 @@
 //!   same syntax and limits as route-rule fields ([`crate::routing::Pattern`]).
 //! - `trunk_format`: `national` (`917374206`, `0044…`), `e164` (`+34917374206`) or
 //!   `e164-no-plus` (`34917374206`); short numbers (112, 11888) are never given a country code.
-//! - Per extension, `allow` is added to the default set and `deny` removed from it. Emergency
-//!   numbers are always allowed; `emergency_when_internal_only: false` is the only way to take
-//!   them from an "internal calls only" phone.
+//! - Per extension (keyed by extension number), `allow` is added to the default set and `deny`
+//!   removed from it. Emergency numbers are always allowed (a `deny` naming them is refused);
+//!   `emergency_when_internal_only: false` is the only way to take them from an "internal calls
+//!   only" phone.
 //! - `max_outbound_calls`: 0 = unlimited.
 //!
 //! `did-out` ([`DidOutConfig`]):
