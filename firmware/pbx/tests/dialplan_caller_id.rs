@@ -180,6 +180,10 @@ fn trunk_identity_per_presentation() {
             .asserted,
         None
     );
+    // A "DID" that is not a number is withheld, never written into a URI.
+    let junk = did("91x>;evil").trunk_identity(&spain, Some("sip:<x>"));
+    assert!(junk.anonymous);
+    assert_eq!(junk.asserted, None);
     let e164: pbx::dialplan::NumberingConfig =
         serde_json::from_value(json!({ "trunk_format": "e164" })).unwrap();
     let e164 = NumberPlan::compile(&e164).unwrap();
@@ -381,4 +385,36 @@ fn policy_from_module_configs() {
         { "prefix": "*81", "present": { "did": "915550000" }, "all_extensions": true } ] }))
     .unwrap();
     assert!(OutboundPolicy::compile(None, Some(&foreign), TENANT_DIDS.iter().copied()).is_err());
+}
+
+#[test]
+fn trunk_headers_as_printed() {
+    let spain = NumberPlan::spain();
+    let anon = Presentation::Anonymous.trunk_identity(&spain, Some("+34 917 374 206"));
+    assert_eq!(
+        anon.from_name_addr("sip.provider.example").to_string(),
+        "\"Anonymous\" <sip:anonymous@anonymous.invalid>"
+    );
+    assert_eq!(
+        anon.asserted_name_addr("sip.provider.example")
+            .unwrap()
+            .to_string(),
+        "<sip:917374206@sip.provider.example>"
+    );
+    assert_eq!(anon.privacy, Some("id"));
+    let shown = did("917374206").trunk_identity(&spain, None);
+    assert_eq!(
+        shown.from_name_addr("sip.provider.example").to_string(),
+        "<sip:917374206@sip.provider.example>"
+    );
+    // The printed headers parse back (the SIP printer and parser agree).
+    let from = shown.from_name_addr("sip.provider.example").to_string();
+    assert_eq!(
+        sip::header::NameAddr::parse(&from)
+            .unwrap()
+            .uri
+            .user
+            .as_deref(),
+        Some("917374206")
+    );
 }

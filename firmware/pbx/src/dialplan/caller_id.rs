@@ -2,6 +2,8 @@
 //! extensions may present which DID, chosen by a dialling prefix), and what that means for the
 //! trunk INVITE's From, Privacy and P-Asserted-Identity (RFC 3323 §4.1.1.3, RFC 3325 §9).
 use serde::{Deserialize, Serialize};
+use sip::header::NameAddr;
+use sip::uri::Uri;
 
 use super::error::DialPlanError;
 use super::numbering::{digits, NumberPlan};
@@ -234,27 +236,50 @@ impl Presentation {
         plan: &NumberPlan,
         asserted_when_anonymous: Option<&str>,
     ) -> TrunkIdentity {
-        let format = |n: &str| match plan.normalize(n) {
-            Ok(national) => plan.to_trunk(&national),
-            // DIDs are validated digits; a fallback that is not a number is sent as given to
-            // the daemon's printer, which escapes it.
-            Err(_) => n.to_string(),
+        // Only what normalises to a number reaches a header: DIDs are validated at import, and
+        // anything else (a fallback with letters) is withheld rather than written into a URI.
+        let format = |n: &str| plan.normalize(n).ok().map(|n| plan.to_trunk(&n));
+        let presented = match self {
+            Presentation::Did(did) => format(did),
+            Presentation::Anonymous => None,
         };
-        match self {
-            Presentation::Did(did) => TrunkIdentity {
+        match presented {
+            Some(number) => TrunkIdentity {
                 from_display: None,
-                from_user: format(did),
+                from_user: number.clone(),
                 anonymous: false,
                 privacy: None,
-                asserted: Some(format(did)),
+                asserted: Some(number),
             },
-            Presentation::Anonymous => TrunkIdentity {
+            None => TrunkIdentity {
                 from_display: Some(ANONYMOUS_DISPLAY),
                 from_user: ANONYMOUS_USER.to_string(),
                 anonymous: true,
                 privacy: Some("id"),
-                asserted: asserted_when_anonymous.map(format),
+                asserted: asserted_when_anonymous.and_then(format),
             },
         }
+    }
+}
+
+impl TrunkIdentity {
+    /// The From header of the trunk INVITE (the dialog layer adds the tag). `trunk_host` is
+    /// the provider's domain; an anonymous call uses `anonymous.invalid` instead.
+    pub fn from_name_addr(&self, trunk_host: &str) -> NameAddr {
+        let host = if self.anonymous {
+            ANONYMOUS_HOST
+        } else {
+            trunk_host
+        };
+        let mut from = NameAddr::new(Uri::sip(Some(&self.from_user), host, None));
+        from.display = self.from_display.map(str::to_string);
+        from
+    }
+
+    /// The P-Asserted-Identity header value, if any.
+    pub fn asserted_name_addr(&self, trunk_host: &str) -> Option<NameAddr> {
+        self.asserted
+            .as_deref()
+            .map(|user| NameAddr::new(Uri::sip(Some(user), trunk_host, None)))
     }
 }
