@@ -355,7 +355,8 @@ fn a_dead_primary_found_by_a_keepalive_timeout_fails_over() {
 fn unregisters_on_shutdown() {
     let mut w = World::new(true, no_keepalive());
     w.run_for(secs(1));
-    w.group.shutdown();
+    let now = w.now;
+    w.group.shutdown(now);
     w.run_for(secs(1));
     assert!(w.group.is_stopped());
     for which in [PRIMARY, SECONDARY] {

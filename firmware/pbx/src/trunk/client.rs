@@ -19,6 +19,9 @@ use crate::ids::Ids;
 const MAX_STALE_RETRIES: u8 = 3;
 /// At most this many 423s per attempt (each must raise the interval).
 const MAX_TOO_BRIEF: u8 = 2;
+/// Longest binding we believe in (a day): a registrar granting more, or demanding a longer
+/// Min-Expires, is either broken or hostile, and a daily refresh costs nothing.
+const MAX_EXPIRES: u32 = 86_400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -91,7 +94,7 @@ impl RegistrationClient {
                 base: config.timing.retry_base,
                 max: config.timing.retry_max,
             },
-            expires: config.timing.expires.max(1),
+            expires: config.timing.expires.clamp(1, MAX_EXPIRES),
             config,
             rng,
             state: TrunkState::Unregistered,
@@ -182,9 +185,12 @@ impl RegistrationClient {
     }
 
     /// Starts unregistering: the next [`RegistrationClient::poll_request`] sends REGISTER with
-    /// Expires 0 for our binding (or the client simply stops if nothing is bound).
-    pub fn shutdown(&mut self) {
+    /// Expires 0 for our binding (or the client simply stops if nothing is bound);
+    /// [`RegistrationClient::poll_timeout`] reports `now` until then.
+    pub fn shutdown(&mut self, now: Instant) {
         self.stopping = true;
+        self.next_register = Some(now);
+        self.next_keepalive = None;
     }
 
     fn contact_for(&self, local: &LocalContact) -> SocketAddr {
@@ -201,25 +207,26 @@ impl RegistrationClient {
         if self.stopped || self.in_flight.is_some() {
             return None;
         }
+        let peer = self.current_peer();
         if self.stopping {
-            let Some(bound) = self.bound.filter(|_| !self.targets.is_empty()) else {
+            let (Some(bound), Some(peer)) = (self.bound, peer) else {
                 self.finish_stop();
                 return None;
             };
-            return Some(self.send(Kind::Unregister, bound, ids, local));
+            return Some(self.send(Kind::Unregister, peer, bound, ids, local));
         }
-        self.current_peer()?;
+        let peer = peer?;
         let contact = self.contact_for(local);
         if self.state.is_registered() && self.bound != Some(contact) {
             // Our address changed (NAT rebinding, new DHCP lease): bind the new one now.
             self.next_register = Some(now);
         }
         if self.next_register.is_some_and(|t| t <= now) {
-            return Some(self.send(Kind::Register, contact, ids, local));
+            return Some(self.send(Kind::Register, peer, contact, ids, local));
         }
         if let (KeepAlive::Options { .. }, true) = (self.config.keepalive, self.keepalive_due(now))
         {
-            return Some(self.send(Kind::KeepAlive, contact, ids, local));
+            return Some(self.send(Kind::KeepAlive, peer, contact, ids, local));
         }
         None
     }
@@ -247,11 +254,11 @@ impl RegistrationClient {
     fn send(
         &mut self,
         kind: Kind,
+        peer: Peer,
         contact: SocketAddr,
         ids: &mut Ids,
         local: &LocalContact,
     ) -> (Request, Peer) {
-        let peer = self.targets[self.target_idx.min(self.targets.len() - 1)];
         let host = message::host_text(local.addr.ip());
         let call_id = self
             .call_id
@@ -424,7 +431,11 @@ impl RegistrationClient {
             200..=299 => self.on_registered(resp, contact, nat_moved, now),
             401 | 407 => self.on_challenge(resp, now),
             423 => match message::min_expires(resp) {
-                Some(min) if min > self.expires && self.attempt.too_brief < MAX_TOO_BRIEF => {
+                Some(min)
+                    if min > self.expires
+                        && min <= MAX_EXPIRES
+                        && self.attempt.too_brief < MAX_TOO_BRIEF =>
+                {
                     self.attempt.too_brief += 1;
                     self.expires = min;
                     self.next_register = Some(now);
@@ -457,7 +468,7 @@ impl RegistrationClient {
             .map(|p| p.transport)
             .unwrap_or(sip::transaction::TransportKind::Udp);
         let ours = message::contact_uri(&self.config, contact, transport);
-        let granted = message::granted_expires(resp, &ours, self.expires);
+        let granted = message::granted_expires(resp, &ours, self.expires).min(MAX_EXPIRES);
         if granted == 0 {
             self.fail(FailureReason::NoBinding, None, now);
             return;

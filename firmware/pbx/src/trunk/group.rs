@@ -198,8 +198,8 @@ impl TrunkGroup {
     }
 
     /// Unregisters every provider (drive with `poll_request` until [`TrunkGroup::is_stopped`]).
-    pub fn shutdown(&mut self) {
-        self.clients_mut().for_each(|(_, c)| c.shutdown());
+    pub fn shutdown(&mut self, now: Instant) {
+        self.clients_mut().for_each(|(_, c)| c.shutdown(now));
     }
 
     pub fn is_stopped(&self) -> bool {
