@@ -27,6 +27,19 @@ impl TrunkState {
         matches!(self, TrunkState::Failed { .. })
     }
 
+    /// One line for `centralita status` and the web page: `registered, 3540 s left`,
+    /// `failed (no answer from provider), retry in 25 s`, ...
+    pub fn describe(&self, now: Instant) -> String {
+        let left = |t: &Instant| t.saturating_duration_since(now).as_secs();
+        match self {
+            TrunkState::Registered { until } => format!("registered, {} s left", left(until)),
+            TrunkState::Failed { reason, retry_at } => {
+                format!("failed ({reason}), retry in {} s", left(retry_at))
+            }
+            other => other.label().to_string(),
+        }
+    }
+
     /// Short machine-friendly name (`registered`, `failed`, ...), for the CLI and JSON.
     pub fn label(&self) -> &'static str {
         match self {
@@ -70,5 +83,27 @@ impl fmt::Display for FailureReason {
             FailureReason::Rejected { status } => write!(f, "rejected ({status})"),
             FailureReason::NoBinding => f.write_str("registrar kept no binding"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn descriptions() {
+        let now = Instant::now();
+        let s = TrunkState::Registered {
+            until: now + Duration::from_secs(90),
+        };
+        assert_eq!(s.describe(now), "registered, 90 s left");
+        let f = TrunkState::Failed {
+            reason: FailureReason::Rejected { status: 403 },
+            retry_at: now + Duration::from_secs(30),
+        };
+        assert_eq!(f.describe(now), "failed (rejected (403)), retry in 30 s");
+        assert_eq!(f.label(), "failed");
+        assert_eq!(TrunkState::Registering.describe(now), "registering");
     }
 }
