@@ -134,6 +134,8 @@ pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
     directory.add_tenant(Tenant {
         id: tenant_id,
         trunks,
+        outbound: outbound_policy(doc),
+        main_did: doc.dids.first().map(|d| d.number.clone()),
     });
     for did in &doc.dids {
         let mut rules = Vec::with_capacity(did.rules.len());
@@ -169,5 +171,31 @@ pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
             forward: did.forward.as_ref().map(resolve),
             rules,
         });
+    }
+}
+
+/// The tenant's call permissions and DID OUT plan. A module config that does not compile is
+/// logged and replaced by the defaults (which block international and premium calls), so a bad
+/// config can only make the box stricter, never open it up.
+fn outbound_policy(doc: &TenantDocument) -> pbx::dialplan::OutboundPolicy {
+    fn config<T: serde::de::DeserializeOwned>(doc: &TenantDocument, name: &str) -> Option<T> {
+        let module = doc.modules.iter().find(|m| m.name == name && m.enabled)?;
+        match serde_json::from_value(module.config.clone()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(tenant = doc.tenant.id, module = name, error = %e, "module config ignored");
+                None
+            }
+        }
+    }
+    let permissions: Option<pbx::dialplan::CallPermissionsConfig> = config(doc, "call-permissions");
+    let did_out: Option<pbx::dialplan::DidOutConfig> = config(doc, "did-out");
+    let dids = doc.dids.iter().map(|d| d.number.as_str());
+    match pbx::dialplan::OutboundPolicy::compile(permissions.as_ref(), did_out.as_ref(), dids) {
+        Ok(policy) => policy,
+        Err(e) => {
+            tracing::error!(tenant = doc.tenant.id, error = %e, "dial plan ignored; defaults apply");
+            pbx::dialplan::OutboundPolicy::default()
+        }
     }
 }

@@ -78,6 +78,11 @@ pub struct TrunkAccount {
 pub struct Tenant {
     pub id: u32,
     pub trunks: Vec<TrunkAccount>,
+    /// Call permissions, number classes and DID OUT, compiled (defaults when not configured:
+    /// international and premium blocked).
+    pub outbound: crate::dialplan::OutboundPolicy,
+    /// Asserted on anonymous calls of users without a DID of their own.
+    pub main_did: Option<String>,
 }
 
 #[derive(Default)]

@@ -57,6 +57,8 @@ fn world() -> World {
             domain: "sip.provider.test".into(),
             outbound_proxy: None,
         }],
+        main_did: Some("917374206".into()),
+        ..Default::default()
     });
     d.routes.insert(DidRoute {
         tenant_id: 20191,
@@ -283,7 +285,11 @@ fn internal_only_user_cannot_call_out() {
     assert!(w.requests(addr(PROVIDER)).is_empty());
     let cdr = w.cdrs().pop().unwrap();
     assert_eq!(cdr.direction, Direction::Outgoing);
-    assert_eq!(cdr.hangup_cause, "internal-only");
+    assert!(
+        cdr.hangup_cause.starts_with("refused"),
+        "{}",
+        cdr.hangup_cause
+    );
 }
 
 #[test]
@@ -304,4 +310,35 @@ fn busy_forwards_to_the_configured_extension() {
         "forwarded INVITE"
     );
     assert!(w.responses(addr(A)).iter().all(|r| r.status != 486));
+}
+
+#[test]
+fn international_is_refused_by_default_with_a_reason() {
+    let mut w = world();
+    dial(&mut w, A, "ext2019110", "pa", "0044207946000");
+    let refusal = w
+        .responses(addr(A))
+        .into_iter()
+        .find(|r| r.status == 403)
+        .expect("403 for an international number");
+    assert!(
+        refusal.reason.to_lowercase().contains("international"),
+        "{}",
+        refusal.reason
+    );
+    assert!(w.requests(addr(PROVIDER)).is_empty());
+    let cdr = w.cdrs().pop().unwrap();
+    assert_eq!(cdr.direction, Direction::Outgoing);
+    assert_eq!(cdr.disposition, Disposition::Failed);
+}
+
+#[test]
+fn plus34_is_normalised_for_the_trunk() {
+    let mut w = world();
+    dial(&mut w, A, "ext2019110", "pa", "+34600999888");
+    let invite = w
+        .requests(addr(PROVIDER))
+        .pop()
+        .expect("INVITE to the provider");
+    assert_eq!(invite.uri.user.as_deref(), Some("600999888"));
 }

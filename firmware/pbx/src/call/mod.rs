@@ -117,6 +117,8 @@ pub struct Calls {
     by_call_id: HashMap<String, (u64, Side)>,
     by_client: HashMap<ClientTxKey, (u64, ClientPurpose)>,
     deadlines: BTreeSet<(Instant, u64)>,
+    /// Calls holding an outside line, per tenant (the concurrent outbound cap).
+    outbound: crate::dialplan::OutboundCalls<u64>,
 }
 
 impl Calls {
@@ -193,12 +195,25 @@ impl Calls {
         disposition: Disposition,
         cause: &str,
     ) {
+        let reason = sip::builder::reason_phrase(status);
+        self.fail_ringing_with(ctx, id, status, reason, disposition, cause);
+    }
+
+    fn fail_ringing_with(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        id: u64,
+        status: u16,
+        reason: &str,
+        disposition: Disposition,
+        cause: &str,
+    ) {
         if let Some(call) = self.calls.get_mut(&id) {
             if let Some((key, invite)) = call.a_invite.take() {
                 let resp = Response::for_request(
                     &invite,
                     status,
-                    sip::builder::reason_phrase(status),
+                    reason,
                     Some(&tag_of(&call.a.local_header)),
                 );
                 ctx.txn.send_response(&key, resp, ctx.now);
@@ -267,6 +282,7 @@ impl Calls {
         };
         if call.state != CallState::Ended {
             call.state = CallState::Ended;
+            self.outbound.finish(call.tenant_id, &id);
             if let Some(m) = call.media.take() {
                 ctx.media.close(m.id);
             }

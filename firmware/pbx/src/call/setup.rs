@@ -4,6 +4,7 @@ use super::targets::{self, CallerIdentity, ForkTarget, Presentation, Targets, Un
 use super::{contact_value, host, sdp, via_value};
 use super::{Call, CallContext, CallState, Calls, ClientPurpose, Fork, Leg};
 use crate::cdr::{Cdr, Direction, Disposition};
+use crate::dialplan::CapReached;
 use crate::directory::{Account, DialTarget};
 use crate::media::Side;
 use crate::routing::Destination;
@@ -27,7 +28,22 @@ struct Decision {
     did: Option<String>,
     source: String,
     destination: String,
-    route: Result<Destination, (u16, &'static str)>,
+    route: Result<Destination, Refused>,
+}
+
+/// A call refused before ringing: status, reason phrase the caller sees, CDR cause.
+struct Refused {
+    status: u16,
+    reason: String,
+    cause: String,
+}
+
+fn refused(status: u16, cause: &str) -> Refused {
+    Refused {
+        status,
+        reason: reason_phrase(status).to_string(),
+        cause: cause.to_string(),
+    }
 }
 
 impl Calls {
@@ -40,9 +56,9 @@ impl Calls {
         origin: Origin,
     ) {
         let decision = decide(ctx, &req, origin);
-        let reject = |ctx: &mut CallContext<'_>, status: u16, cause: &str| {
+        let reject_with = |ctx: &mut CallContext<'_>, status: u16, reason: &str, cause: &str| {
             let tag = ctx.ids.tag();
-            let resp = Response::for_request(&req, status, reason_phrase(status), Some(&tag));
+            let resp = Response::for_request(&req, status, reason, Some(&tag));
             ctx.txn.send_response(&key, resp, ctx.now);
             ctx.cdrs.push_back(Cdr {
                 tenant_id: decision.caller.tenant_id,
@@ -64,12 +80,15 @@ impl Calls {
                 hangup_cause: cause.to_string(),
             });
         };
+        let reject = |ctx: &mut CallContext<'_>, status: u16, cause: &str| {
+            reject_with(ctx, status, reason_phrase(status), cause)
+        };
         if sip::parse::max_forwards(&req.headers) == Some(0) {
             return reject(ctx, 483, "too-many-hops");
         }
         let dest = match &decision.route {
             Ok(dest) => dest.clone(),
-            Err((status, cause)) => return reject(ctx, *status, cause),
+            Err(r) => return reject_with(ctx, r.status, &r.reason, &r.cause),
         };
         let targets = match targets::resolve(ctx, &decision.caller, &dest) {
             Ok(t) => t,
@@ -164,7 +183,30 @@ impl Calls {
     }
 
     /// Sends INVITEs to every target and (re)arms the ring timer of the call.
-    pub(super) fn ring(&mut self, ctx: &mut CallContext<'_>, id: u64, targets: Targets) {
+    pub(super) fn ring(&mut self, ctx: &mut CallContext<'_>, id: u64, mut targets: Targets) {
+        let Some(tenant_id) = self.calls.get(&id).map(|c| c.tenant_id) else {
+            return;
+        };
+        if targets.forks.iter().any(|f| f.auth.is_some()) {
+            let limit = ctx
+                .directory
+                .tenant(tenant_id)
+                .and_then(|t| t.outbound.plan.permissions.max_outbound_calls());
+            if self.outbound.try_start(tenant_id, limit, id).is_err() {
+                targets.forks.retain(|f| f.auth.is_none());
+                if targets.forks.is_empty() {
+                    self.fail_ringing_with(
+                        ctx,
+                        id,
+                        CapReached::STATUS,
+                        CapReached::REASON,
+                        Disposition::Failed,
+                        "outbound-cap",
+                    );
+                    return;
+                }
+            }
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -234,7 +276,7 @@ fn decide(ctx: &CallContext<'_>, req: &Request, origin: Origin) -> Decision {
     let dialled = req.uri.user_unescaped().unwrap_or_default();
     match origin {
         Origin::Extension(account) => {
-            let caller = CallerIdentity {
+            let mut caller = CallerIdentity {
                 tenant_id: account.tenant_id,
                 number: account.extension.clone(),
                 display: if account.display_name.is_empty() {
@@ -253,17 +295,18 @@ fn decide(ctx: &CallContext<'_>, req: &Request, origin: Origin) -> Decision {
                     (Direction::Internal, Ok(Destination::Extension(username)))
                 }
                 DialTarget::Alias { number, .. } => {
-                    internal_or_external(ctx, account.tenant_id, &number)
+                    match ctx.directory.resolve(account.tenant_id, &number) {
+                        DialTarget::Extension(username) => {
+                            (Direction::Internal, Ok(Destination::Extension(username)))
+                        }
+                        _ => outbound(ctx, &account, &number, &mut caller),
+                    }
                 }
                 DialTarget::NotYetRouted { kind } => {
                     tracing::warn!(%dialled, kind, "destination kind not routed by this build: 503");
-                    (Direction::Internal, Err((503, "not-routed")))
+                    (Direction::Internal, Err(refused(503, "not-routed")))
                 }
-                DialTarget::Unknown if is_phone_number(&dialled) => (
-                    Direction::Outgoing,
-                    Ok(Destination::External(dialled.clone())),
-                ),
-                DialTarget::Unknown => (Direction::Internal, Err((404, "unknown-number"))),
+                DialTarget::Unknown => outbound(ctx, &account, &dialled, &mut caller),
             };
             Decision {
                 source: account.extension.clone(),
@@ -286,11 +329,11 @@ fn decide(ctx: &CallContext<'_>, req: &Request, origin: Origin) -> Decision {
                 .unwrap_or_else(|| number.clone());
             let routed = ctx.directory.routes.route(&dialled, &number, ctx.unix_ms);
             let route = match &routed {
-                None => Err((404, "unknown-did")),
-                Some(r) if r.tenant_id != tenant_id => Err((404, "unknown-did")),
+                None => Err(refused(404, "unknown-did")),
+                Some(r) if r.tenant_id != tenant_id => Err(refused(404, "unknown-did")),
                 Some(r) => match &r.destination {
                     Some(d) => Ok(d.clone()),
-                    None => Err((480, "no-route-rule")),
+                    None => Err(refused(480, "no-route-rule")),
                 },
             };
             if let Some(prefix) = routed.as_ref().and_then(|r| r.prefix.as_ref()) {
@@ -317,32 +360,56 @@ fn decide(ctx: &CallContext<'_>, req: &Request, origin: Origin) -> Decision {
     }
 }
 
-fn internal_or_external(
+/// A number that is not internal: the tenant's dial plan decides (DID OUT prefix, class,
+/// permissions) and fixes the number format and caller ID the trunk gets.
+fn outbound(
     ctx: &CallContext<'_>,
-    tenant_id: u32,
-    number: &str,
-) -> (Direction, Result<Destination, (u16, &'static str)>) {
-    match ctx.directory.resolve(tenant_id, number) {
-        DialTarget::Extension(username) => {
-            (Direction::Internal, Ok(Destination::Extension(username)))
+    account: &Account,
+    dialled: &str,
+    caller: &mut CallerIdentity,
+) -> (Direction, Result<Destination, Refused>) {
+    let default_tenant;
+    let tenant = match ctx.directory.tenant(account.tenant_id) {
+        Some(t) => t,
+        None => {
+            default_tenant = crate::directory::Tenant::default();
+            &default_tenant
         }
-        _ if is_phone_number(number) => (
-            Direction::Outgoing,
-            Ok(Destination::External(number.to_string())),
-        ),
-        _ => (Direction::Internal, Err((404, "unknown-number"))),
+    };
+    let presentation = match &account.caller_id {
+        Some(did) => crate::dialplan::Presentation::Did(did.clone()),
+        None => crate::dialplan::Presentation::Anonymous,
+    };
+    let request = crate::dialplan::OutboundRequest {
+        extension: &account.extension,
+        internal_only: account.internal_only,
+        caller_id: &presentation,
+        dialled,
+        tenant_identity: tenant.main_did.as_deref(),
+    };
+    match tenant.outbound.plan_call(&request) {
+        Ok(call) => {
+            caller.presentation = Presentation::Planned(call.identity);
+            (Direction::Outgoing, Ok(Destination::External(call.number)))
+        }
+        // A short number that is neither internal nor a known external pattern is a wrong
+        // extension: "not found", not "address incomplete".
+        Err(refusal) if refusal.status == 484 && dialled.len() <= 4 => {
+            (Direction::Internal, Err(refused(404, "unknown-number")))
+        }
+        Err(refusal) => {
+            let cause = match refusal.class {
+                Some(class) => format!("refused-{class:?}").to_lowercase(),
+                None => "refused".to_string(),
+            };
+            (
+                Direction::Outgoing,
+                Err(Refused {
+                    status: refusal.status,
+                    reason: refusal.reason,
+                    cause,
+                }),
+            )
+        }
     }
-}
-
-/// Spanish emergency and public-service numbers: short, yet external.
-const EMERGENCY: &[&str] = &["112", "091", "092", "062", "080", "085", "061", "016"];
-
-/// Digits with an optional leading `+`, long enough not to be a mistyped extension (or an
-/// emergency number).
-fn is_phone_number(s: &str) -> bool {
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits.len() >= 5
-            || EMERGENCY.contains(&digits)
-            || (s.starts_with('+') && digits.len() >= 3))
 }

@@ -39,6 +39,8 @@ pub enum Presentation {
     Anonymous,
     /// An external caller's own number (a trunk call forwarded back out).
     Number(String),
+    /// Decided by the tenant's dial plan (DID OUT prefix, privacy, number format).
+    Planned(crate::dialplan::TrunkIdentity),
 }
 
 /// Who is calling, as the callee should see it.
@@ -193,7 +195,7 @@ fn extension(
 }
 
 /// An external number through the tenant's active trunk.
-fn external(
+pub(super) fn external(
     ctx: &CallContext<'_>,
     caller: &CallerIdentity,
     number: &str,
@@ -215,6 +217,22 @@ fn external(
             did.clone(),
         ),
         Presentation::Number(number) => (format!("<sip:{number}@{domain}>"), number.clone()),
+        Presentation::Planned(identity) => {
+            if let Some(privacy) = identity.privacy {
+                extra.push((HeaderName::Privacy, privacy.to_string()));
+            }
+            if let Some(asserted) = identity.asserted_name_addr(domain) {
+                extra.push((HeaderName::PAssertedIdentity, asserted.to_string()));
+            }
+            (
+                identity.from_name_addr(domain).to_string(),
+                if identity.anonymous {
+                    "anonymous".to_string()
+                } else {
+                    identity.from_user.clone()
+                },
+            )
+        }
         Presentation::Anonymous => {
             // RFC 3323/3325: hide the identity from the callee, assert it to the trusted provider.
             extra.push((HeaderName::Privacy, "id".to_string()));

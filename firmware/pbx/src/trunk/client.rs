@@ -130,6 +130,11 @@ impl RegistrationClient {
         self.public
     }
 
+    /// Every address the last resolution gave (the provider may send calls from any of them).
+    pub fn resolved(&self) -> &[Peer] {
+        &self.targets
+    }
+
     /// The address requests currently go to.
     pub fn current_peer(&self) -> Option<Peer> {
         self.targets.get(self.target_idx).copied()
