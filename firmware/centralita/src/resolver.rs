@@ -17,8 +17,11 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, TokioResolver};
 use pbx::trunk::{Answer, NaptrRecord, Query, Resolution, SrvRecord, Step, Target};
-use rand::RngCore;
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 use sip::transaction::{Peer, TransportKind};
+use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// How long one lookup may take before it counts as failed. A provider's DNS answers in
 /// milliseconds; a box with no internet should fail fast and let the back-off take over.
@@ -149,6 +152,25 @@ impl DnsResolver {
             })
             .collect()
     }
+}
+
+/// Resolves `target` on a tokio task and sends `(key, peers)` to `results` when done — the shape
+/// the engine's select loop wants: `TrunkGroup::poll_resolve` gives `(role, target)`, the
+/// answer comes back on the channel and goes to `TrunkGroup::handle_resolved`. The SRV shuffle
+/// uses a fresh OS-seeded RNG (the daemon is the one place allowed to own randomness).
+pub fn spawn_resolve<K: Send + 'static>(
+    resolver: Arc<DnsResolver>,
+    key: K,
+    target: Target,
+    supported: Vec<TransportKind>,
+    results: mpsc::UnboundedSender<(K, Vec<Peer>)>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut rng = StdRng::from_entropy();
+        let peers = resolver.resolve(&target, &supported, &mut rng).await;
+        // The engine may have shut down meanwhile; nothing to do then.
+        let _ = results.send((key, peers));
+    })
 }
 
 /// `name.` — absolute, so no search domain is appended.

@@ -126,3 +126,23 @@ async fn unknown_names_resolve_to_nothing() {
     let dns = DnsResolver::with_name_server(stub.addr);
     assert!(resolve(&dns, "nowhere.test").await.is_empty());
 }
+
+#[tokio::test]
+async fn spawned_resolution_reports_on_the_channel() {
+    let stub = StubDns::start(zone()).await;
+    let dns = Arc::new(DnsResolver::with_name_server(stub.addr));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    spawn_resolve(
+        dns,
+        ("tenant-1", 0usize),
+        Target::parse("provider.test").unwrap(),
+        BOTH.to_vec(),
+        tx,
+    );
+    let (key, peers) = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(key, ("tenant-1", 0));
+    assert_eq!(peers[0], udp("127.0.0.2:5070"));
+}
