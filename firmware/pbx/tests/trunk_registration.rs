@@ -281,6 +281,22 @@ fn nat_public_address_is_learned_and_rebinding_is_followed() {
 }
 
 #[test]
+fn a_provider_reporting_a_new_port_every_time_does_not_make_us_loop() {
+    let mut w = World::new(false, no_keepalive());
+    w.nat = Some(addr("203.0.113.5:40000"));
+    w.rotate_nat = true;
+    w.run_for(secs(10));
+    // challenge, credentials, then at most two re-REGISTERs chasing the moving address.
+    assert_eq!(w.primary().registers().len(), 4);
+    assert!(w
+        .group
+        .client(ProviderRole::Primary)
+        .unwrap()
+        .state()
+        .is_registered());
+}
+
+#[test]
 fn crlf_keepalives_while_registered_only() {
     let mut w = World::new(false, keepalive(KeepAlive::Crlf { every: secs(25) }));
     w.run_for(secs(101));

@@ -22,6 +22,9 @@ const MAX_TOO_BRIEF: u8 = 2;
 /// Longest binding we believe in (a day): a registrar granting more, or demanding a longer
 /// Min-Expires, is either broken or hostile, and a daily refresh costs nothing.
 const MAX_EXPIRES: u32 = 86_400;
+/// Immediate re-REGISTERs to follow a changed public address before waiting for the next
+/// refresh: a provider whose SBCs each report another port would otherwise make us loop.
+const MAX_NAT_CHASES: u8 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -81,6 +84,10 @@ pub struct RegistrationClient {
     public: Option<SocketAddr>,
     /// Contact address of the binding the provider holds now.
     bound: Option<SocketAddr>,
+    /// The box's own address as last given to `poll_request`.
+    last_local: Option<SocketAddr>,
+    /// Consecutive re-REGISTERs made only to follow an address change.
+    nat_chases: u8,
     stopping: bool,
     stopped: bool,
 }
@@ -112,6 +119,8 @@ impl RegistrationClient {
             failures: 0,
             public: None,
             bound: None,
+            last_local: None,
+            nat_chases: 0,
             stopping: false,
             stopped: false,
         }
@@ -163,7 +172,7 @@ impl RegistrationClient {
         }
         if self.next_register.is_some_and(|t| t <= now) {
             self.resolving = true;
-            if !self.state.is_registered() {
+            if self.state == TrunkState::Unregistered {
                 self.state = TrunkState::Registering;
             }
             return Some(self.config.next_hop());
@@ -221,11 +230,9 @@ impl RegistrationClient {
             return Some(self.send(Kind::Unregister, peer, bound, ids, local));
         }
         let peer = peer?;
+        self.last_local = Some(local.addr);
+        self.chase_if_moved(now);
         let contact = self.contact_for(local);
-        if self.state.is_registered() && self.bound != Some(contact) {
-            // Our address changed (NAT rebinding, new DHCP lease): bind the new one now.
-            self.next_register = Some(now);
-        }
         if self.next_register.is_some_and(|t| t <= now) {
             return Some(self.send(Kind::Register, peer, contact, ids, local));
         }
@@ -307,7 +314,8 @@ impl RegistrationClient {
             Kind::KeepAlive => self.next_keepalive = None,
             _ => {
                 self.next_register = None;
-                if !self.state.is_registered() && kind == Kind::Register {
+                // A retry after a failure stays `Failed` (with its reason) until it succeeds.
+                if self.state == TrunkState::Unregistered && kind == Kind::Register {
                     self.state = TrunkState::Registering;
                 }
             }
@@ -323,6 +331,7 @@ impl RegistrationClient {
 
     /// Credentials for the cached challenge, with a fresh cnonce and the next `nc`.
     fn authorization(&mut self) -> Option<(HeaderName, String)> {
+        self.challenge.as_ref()?;
         let uri = message::registrar_uri(&self.config).to_string();
         let mut raw = [0u8; 8];
         self.rng.fill_bytes(&mut raw);
@@ -365,7 +374,7 @@ impl RegistrationClient {
                 // Any final answer proves the path and the NAT binding are alive.
                 self.schedule_keepalive(now);
                 if nat_moved && !self.stopping {
-                    self.next_register = Some(now);
+                    self.chase_if_moved(now);
                 }
             }
             Kind::Unregister => self.on_unregister_response(resp),
@@ -405,6 +414,18 @@ impl RegistrationClient {
             _ => None,
         };
         [self.next_register, keepalive].into_iter().flatten().min()
+    }
+
+    /// When the address we would put in Contact differs from the one bound (NAT rebinding, new
+    /// DHCP lease), re-REGISTER now — a bounded number of times in a row.
+    fn chase_if_moved(&mut self, now: Instant) {
+        let current = self.public.or(self.last_local);
+        let moved = matches!((self.bound, current), (Some(b), Some(c)) if b != c);
+        let already_due = self.next_register.is_some_and(|t| t <= now);
+        if moved && !already_due && self.state.is_registered() && self.nat_chases < MAX_NAT_CHASES {
+            self.nat_chases += 1;
+            self.next_register = Some(now);
+        }
     }
 
     /// Records the `received`/`rport` address; true when it differs from the contact we sent.
@@ -488,8 +509,12 @@ impl RegistrationClient {
         let refresh = (granted / 2)
             .max(granted.saturating_sub(self.config.timing.refresh_margin))
             .max(Duration::from_secs(1));
-        self.next_register = Some(if nat_moved { now } else { now + refresh });
+        self.next_register = Some(now + refresh);
         self.schedule_keepalive(now);
+        if !nat_moved {
+            self.nat_chases = 0;
+        }
+        self.chase_if_moved(now);
     }
 
     fn on_challenge(&mut self, resp: &Response, now: Instant) {

@@ -238,6 +238,8 @@ pub struct World {
     pub dns: HashMap<String, Vec<Peer>>,
     /// CRLF keep-alives the box sent: (time, destination).
     pub crlf: Vec<(Instant, Peer)>,
+    /// A NAT that maps every datagram to a new public port (old mappings stay usable).
+    pub rotate_nat: bool,
 }
 
 pub fn provider_config(domain: &str) -> ProviderConfig {
@@ -275,6 +277,7 @@ impl World {
             providers,
             dns,
             crlf: Vec::new(),
+            rotate_nat: false,
         }
     }
 
@@ -313,9 +316,15 @@ impl World {
                 self.crlf.push((self.now, t.peer));
                 moved = true;
             }
-            let source = self.box_source();
+            let mut source = self.box_source();
             while let Some(t) = self.box_txn.poll_transmit() {
                 moved = true;
+                if self.rotate_nat {
+                    let mut a = self.nat.unwrap_or(self.local.addr);
+                    a.set_port(a.port() + 1);
+                    self.nat = Some(a);
+                    source = self.box_source();
+                }
                 if let Some(p) = self.providers.get_mut(&t.peer.addr) {
                     if p.policy.down {
                         continue;
@@ -342,7 +351,7 @@ impl World {
             for p in self.providers.values_mut() {
                 while let Some(t) = p.txn.poll_transmit() {
                     moved = true;
-                    if p.policy.down || t.peer.addr != source.addr {
+                    if p.policy.down || (t.peer.addr != source.addr && !self.rotate_nat) {
                         continue;
                     }
                     back.push((p.addr, t.bytes));
