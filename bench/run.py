@@ -26,7 +26,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import daemon as dmn  # noqa: E402
-from lib import report, sipp, tenant  # noqa: E402
+from lib import procstat, report, sipp, tenant  # noqa: E402
 from lib.context import QUICK, Ctx, Plan, Ports  # noqa: E402
 from lib.phase_media import phase_media  # noqa: E402
 from lib.phase_sip import PhaseError, phase_register, phase_setups  # noqa: E402
@@ -85,7 +85,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="centralita-bench-")
     res = {"mode": "quick" if args.quick else "full", "workdir": workdir,
            "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "sipp_version": version, "cores": os.cpu_count(), "notes": []}
+           "sipp_version": version, "cores": os.cpu_count(), "notes": [],
+           "loadavg": procstat.loadavg()}
     ok = False
     d = None
     try:

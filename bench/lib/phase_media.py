@@ -59,6 +59,7 @@ class MediaResult:
     window_s: float
     daemon_cores: float
     sipp_cores: float
+    host_cores: float
     rss_before_kb: int
     rss_loaded_kb: int
     fds_loaded: int
@@ -161,11 +162,13 @@ def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
         grp.rev_caller.start()
 
     _sleep_until(t0 + ramp_s + 3)
+    h1 = procstat.host_cpu()
     s1 = ctx.sample()
     g1 = procstat.group_ticks(s.pid for s in every)
     _sleep_until(s1.at + plan.rtp_window_s)
     s2 = ctx.sample()
     g2 = procstat.group_ticks(s.pid for s in every)
+    h2 = procstat.host_cpu()
     calls_up = sum(stat_int(grp.fwd_caller.stats(), "CurrentCall")
                    + stat_int(grp.rev_caller.stats(), "CurrentCall") for grp in groups)
 
@@ -197,6 +200,7 @@ def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
         calls_target=n_fwd + n_rev, calls_up=calls_up, sipp_instances=len(every),
         window_s=window, daemon_cores=procstat.cores_used(s1, s2),
         sipp_cores=(g2 - g1) / procstat.CLK_TCK / window if window > 0 else 0.0,
+        host_cores=procstat.host_busy_cores(h1, h2),
         rss_before_kb=rss_before, rss_loaded_kb=s2.rss_kb, fds_loaded=s2.fds,
         threads_loaded=s2.threads, halves=[fwd, rev],
         udp=procstat.udp_delta(udp_before, procstat.udp_counters()), drops=drops)

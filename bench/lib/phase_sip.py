@@ -28,20 +28,24 @@ class RunResult:
     errors: list
     rc: int
     rss_timeline: list  # (seconds since start, daemon RSS KB), every rss_every_s
+    host_cores: float  # busy cores of the whole host meanwhile (others' work too)
+    open_loop: bool  # offered above what we expect: the rate achieved is the figure
 
     @property
     def rate(self):
         return self.successful / self.seconds if self.seconds > 0 else 0.0
 
 
-def run_load(ctx, name, scenario, inf, calls, rate, limit, slot, extra=(), rss_every_s=None):
+def run_load(ctx, name, scenario, inf, calls, rate, limit, slot, extra=(), rss_every_s=None,
+             open_loop=True):
     """One bounded SIPp load run against the daemon, with CPU of both sides
     (and the daemon's RSS every rss_every_s seconds if asked)."""
     # Time bound: the calls at a quarter of the offered rate, plus slack.
     timeout_s = int(calls / max(rate / 4, 1)) + 15
     sipp = Sipp(name, ctx.workdir, scenario, ctx.target, ctx.ports.sipp_sip(slot), inf=inf,
                 calls=calls, rate=rate, limit=limit, timeout_s=timeout_s,
-                media_port=ctx.ports.sipp_media(slot), extra=extra)
+                media_port=ctx.ports.sipp_media(slot), extra=("-timer_resol", "1", *extra))
+    host_before = procstat.host_cpu()
     before = ctx.sample()
     sipp.start()
     sipp_ticks = 0
@@ -54,6 +58,7 @@ def run_load(ctx, name, scenario, inf, calls, rate, limit, slot, extra=(), rss_e
         time.sleep(0.05)
     rc = sipp.wait()
     after = ctx.sample()
+    host_after = procstat.host_cpu()
     stats = sipp.stats()
     seconds = run_seconds(stats) or (after.at - before.at)
     return RunResult(
@@ -62,8 +67,9 @@ def run_load(ctx, name, scenario, inf, calls, rate, limit, slot, extra=(), rss_e
         retransmissions=stat_int(stats, "Retransmissions(C)"), seconds=seconds,
         daemon_cores=procstat.cores_used(before, after),
         sipp_cores=sipp_ticks / procstat.CLK_TCK / max(after.at - before.at, 1e-6),
-        errors=sipp.errors_tail(), rc=rc, rss_timeline=timeline + [(after.at - before.at,
-                                                                    after.rss_kb)])
+        errors=sipp.errors_tail(), rc=rc,
+        rss_timeline=timeline + [(after.at - before.at, after.rss_kb)],
+        host_cores=procstat.host_busy_cores(host_before, host_after), open_loop=open_loop)
 
 
 def phase_register(ctx):
@@ -86,7 +92,7 @@ def phase_register(ctx):
     rss.append((f"after {plan.reg_peak} more at full speed", ctx.sample().rss_kb))
     churn = run_load(ctx, "reg_churn", scenario, csv, plan.reg_churn_rate * plan.reg_churn_s,
                      plan.reg_churn_rate, plan.reg_limit, slot=0,
-                     rss_every_s=max(plan.reg_churn_s / 12, 1))
+                     rss_every_s=max(plan.reg_churn_s / 12, 1), open_loop=False)
     runs.append(churn)
     rss.append(("after the churn", ctx.sample().rss_kb))
     return {"runs": runs, "rss": rss, "churn_timeline": churn.rss_timeline}

@@ -121,3 +121,26 @@ def udp_socket_drops():
 def drops_in(drops, lo, hi):
     """Drops summed over sockets bound to ports lo..hi inclusive."""
     return sum(n for port, n in drops.items() if lo <= port <= hi)
+
+
+def host_cpu():
+    """(busy, total) jiffies of the whole host from /proc/stat's cpu line:
+    the machine is shared, and a figure measured while others compile must
+    say so."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def host_busy_cores(before, after):
+    busy = after[0] - before[0]
+    total = after[1] - before[1]
+    if total <= 0:
+        return 0.0
+    return busy / total * (os.cpu_count() or 1)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
