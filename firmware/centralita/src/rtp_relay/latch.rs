@@ -10,6 +10,9 @@
 //! * once a source is learned, it stays locked while it keeps sending: a different
 //!   source can only take over after the learned one has been silent for the lock
 //!   window (a NAT rebinding, a phone that changed network);
+//! * the address the SDP announced always wins: a valid packet from it takes the
+//!   latch back even from a locked source, so a phone that is not behind NAT cannot
+//!   be hijacked by someone who sends first;
 //! * the signalling (a re-INVITE) can reset the latch to a new announced address,
 //!   unlocked, so the next valid packet is believed again.
 
@@ -29,6 +32,7 @@ pub enum Verdict {
 
 #[derive(Debug, Clone)]
 pub struct Latch {
+    announced: Option<SocketAddr>,
     current: Option<SocketAddr>,
     /// Set once a packet has really come from `current`.
     learned: bool,
@@ -41,6 +45,7 @@ impl Latch {
     /// `announced` is the address from the leg's SDP, if any.
     pub fn new(announced: Option<SocketAddr>, window: Duration) -> Self {
         Latch {
+            announced,
             current: announced,
             learned: false,
             last_seen: None,
@@ -50,6 +55,7 @@ impl Latch {
 
     /// The signalling announced a new address (re-INVITE): start over from it.
     pub fn reset(&mut self, announced: Option<SocketAddr>) {
+        self.announced = announced;
         self.current = announced;
         self.learned = false;
         self.last_seen = None;
@@ -86,7 +92,8 @@ impl Latch {
                 Verdict::Accept
             };
         }
-        if !valid || self.locked(now) {
+        let from_announced = self.announced == Some(source);
+        if !valid || (self.locked(now) && !from_announced) {
             return Verdict::Reject;
         }
         self.current = Some(source);
@@ -147,6 +154,19 @@ mod tests {
         assert_eq!(latch.current(), None);
         assert_eq!(latch.on_packet(addr(5000), true, t0), Verdict::Learned);
         assert_eq!(latch.current(), Some(addr(5000)));
+    }
+
+    #[test]
+    fn the_announced_address_takes_the_latch_back() {
+        let t0 = Instant::now();
+        let mut latch = Latch::new(Some(addr(1000)), WINDOW);
+        // Someone else's RTP arrives before the phone's first packet and is learned…
+        assert_eq!(latch.on_packet(addr(6666), true, t0), Verdict::Learned);
+        // …but the phone at its SDP address wins it back at once, and keeps it.
+        assert_eq!(latch.on_packet(addr(1000), false, t0), Verdict::Reject);
+        assert_eq!(latch.on_packet(addr(1000), true, t0), Verdict::Learned);
+        assert_eq!(latch.current(), Some(addr(1000)));
+        assert_eq!(latch.on_packet(addr(6666), true, t0), Verdict::Reject);
     }
 
     #[test]
