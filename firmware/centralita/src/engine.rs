@@ -4,7 +4,9 @@
 //! One task is deliberate: the call brain is a single state machine with no locks, and a burst of
 //! datagrams is drained with non-blocking reads before the loop yields, so the per-message cost is a
 //! parse plus a hash lookup or two.
+use crate::resolver::{spawn_resolve, DnsResolver};
 use crate::tcp::{TcpEvent, TcpRegistry};
+use pbx::trunk::ProviderRole;
 use pbx::{Cdr, Pbx};
 use sip::transaction::{Peer, Transmit, TransportKind};
 use std::io::ErrorKind;
@@ -27,7 +29,17 @@ pub struct Engine {
     pub cdr_out: std::sync::mpsc::Sender<Cdr>,
     pub shutdown: watch::Receiver<bool>,
     pub control: mpsc::Receiver<Control>,
+    /// DNS for trunk providers (RFC 3263); answers come back on `resolved`.
+    pub resolver: Arc<DnsResolver>,
+    pub resolved_tx: mpsc::UnboundedSender<(ResolveKey, Vec<Peer>)>,
+    pub resolved: mpsc::UnboundedReceiver<(ResolveKey, Vec<Peer>)>,
 }
+
+/// Which provider a lookup was for.
+pub type ResolveKey = (u32, ProviderRole);
+
+/// How long shutdown waits for the providers to confirm unregistration.
+const UNREGISTER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Requests from other parts of the daemon.
 pub enum Control {
@@ -39,12 +51,17 @@ impl Engine {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
         tokio::pin!(sleep);
+        let mut stopping_until: Option<Instant> = None;
+        self.flush();
         loop {
-            let deadline = self
+            let mut deadline = self
                 .pbx
                 .poll_timeout()
                 .map(tokio::time::Instant::from_std)
                 .unwrap_or_else(|| tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+            if let Some(until) = stopping_until {
+                deadline = deadline.min(tokio::time::Instant::from_std(until));
+            }
             sleep.as_mut().reset(deadline);
             tokio::select! {
                 res = self.udp.recv_from(&mut buf) => {
@@ -65,15 +82,24 @@ impl Engine {
                 }
                 Some(control) = self.control.recv() => {
                     match control {
-                        Control::ReplaceDirectory(dir) => self.pbx.set_directory(dir),
+                        Control::ReplaceDirectory(dir) => self.pbx.set_directory(dir, Instant::now()),
                     }
                 }
-                _ = self.shutdown.changed() => {
-                    tracing::info!("SIP engine stopping");
-                    break;
+                Some(((tenant, role), peers)) = self.resolved.recv() => {
+                    self.pbx.handle_resolved(tenant, role, peers, Instant::now());
+                }
+                _ = self.shutdown.changed(), if stopping_until.is_none() => {
+                    tracing::info!("SIP engine stopping: unregistering from trunk providers");
+                    self.pbx.shutdown_trunks(Instant::now());
+                    stopping_until = Some(Instant::now() + UNREGISTER_GRACE);
                 }
             }
             self.flush();
+            if let Some(until) = stopping_until {
+                if self.pbx.trunks_stopped() || Instant::now() >= until {
+                    break;
+                }
+            }
         }
         self.flush();
     }
@@ -122,6 +148,15 @@ impl Engine {
                 TransportKind::Udp => self.send_udp(&bytes, peer.addr),
                 TransportKind::Tcp | TransportKind::Tls => self.tcp.send(peer.addr, bytes),
             }
+        }
+        while let Some(req) = self.pbx.poll_resolve() {
+            spawn_resolve(
+                self.resolver.clone(),
+                (req.tenant_id, req.role),
+                req.target,
+                vec![TransportKind::Udp, TransportKind::Tcp],
+                self.resolved_tx.clone(),
+            );
         }
         while let Some(cdr) = self.pbx.poll_cdr() {
             if self.cdr_out.send(cdr).is_err() {

@@ -8,12 +8,12 @@
 mod admin;
 mod config;
 mod engine;
+mod resolver;
 mod route_cmd;
 mod rtp_relay;
 mod run;
 mod snapshot;
 mod tcp;
-mod trunk_setup;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -98,12 +98,7 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         user_agent: format!("Centralita/{}", env!("CARGO_PKG_VERSION")),
         digest_algorithms: args.digest.clone(),
     };
-    let resolved = tokio::task::spawn_blocking({
-        let directory = directory.clone();
-        move || crate::trunk_setup::resolve_all(&directory)
-    })
-    .await?;
-    let mut pbx = Pbx::new(
+    let pbx = Pbx::new(
         config,
         directory,
         Box::new(anchor),
@@ -111,10 +106,14 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         Box::new(rand::rngs::StdRng::from_entropy()),
         Instant::now(),
     );
-    for r in resolved {
-        pbx.trunks_mut()
-            .set(r.tenant_id, r.provider, r.peer, r.exact_port);
-    }
+    let resolver = match crate::resolver::DnsResolver::from_system() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "no system DNS configuration; trunk names resolve through 127.0.0.53");
+            crate::resolver::DnsResolver::with_name_server(SocketAddr::from(([127, 0, 0, 53], 53)))
+        }
+    };
+    let (resolved_tx, resolved_rx) = mpsc::unbounded_channel();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (tcp_tx, tcp_rx) = mpsc::channel(1024);
     let (control_tx, control_rx) = mpsc::channel(16);
@@ -128,6 +127,9 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         cdr_out: cdr_tx,
         shutdown: shutdown_rx,
         control: control_rx,
+        resolver: Arc::new(resolver),
+        resolved_tx,
+        resolved: resolved_rx,
     };
     let engine_task = tokio::spawn(engine.run());
 

@@ -12,7 +12,9 @@ use crate::directory::Directory;
 use crate::ids::Ids;
 use crate::media::MediaControl;
 use crate::registrar::{RegisterError, Registrar, RegistrarConfig};
+use crate::trunk::{LocalContact, ProviderRole};
 use crate::trunk_peers::TrunkPeers;
+use crate::trunks::{ResolveRequest, Trunks};
 use sip::builder::reason_phrase;
 use sip::message::{HeaderName, Message, Method, Request, Response, SipHeaders};
 use sip::transaction::{Peer, ServerTxKey, TimerConfig, TransactionLayer, Transmit, TxEvent};
@@ -74,7 +76,8 @@ pub struct Pbx {
     calls: Calls,
     ids: Ids,
     directory: Arc<Directory>,
-    trunks: TrunkPeers,
+    trunks: Trunks,
+    trunk_failures: Vec<(u32, usize)>,
     media: Box<dyn MediaControl + Send>,
     clock: Box<dyn WallClock>,
     cdrs: VecDeque<Cdr>,
@@ -95,7 +98,9 @@ impl Pbx {
     ) -> Pbx {
         let mut ids = Ids::new(rng);
         let auth = Authenticator::new(ids.secret(), config.digest_algorithms.clone());
-        Pbx {
+        let mut trunks = Trunks::default();
+        trunks.configure(&directory, &mut ids, &config.user_agent, now);
+        let mut pbx = Pbx {
             // Timer J at T4 instead of 64·T1: a completed REGISTER lingers 5 s, not 32 s, which
             // keeps memory flat at thousands of REGISTERs per second. A retransmission later than
             // that (its responses lost for 5 s) is processed again; REGISTER is idempotent here
@@ -107,25 +112,72 @@ impl Pbx {
             auth,
             ids,
             directory,
-            trunks: TrunkPeers::default(),
+            trunks,
+            trunk_failures: Vec::new(),
             media,
             clock,
             cdrs: VecDeque::new(),
             epoch: now,
             next_expire_sweep: now + Duration::from_secs(1),
             malformed: 0,
-        }
+        };
+        pbx.drive_trunks(now);
+        pbx
     }
 
     /// Replaces the account/number snapshot (after an import or a config sync).
-    pub fn set_directory(&mut self, directory: Arc<Directory>) {
+    pub fn set_directory(&mut self, directory: Arc<Directory>, now: Instant) {
         self.directory = directory;
+        self.trunks
+            .configure(&self.directory, &mut self.ids, &self.config.user_agent, now);
+        self.drive_trunks(now);
     }
 
-    /// Resolved addresses of trunk providers and which one is active (the daemon resolves the
-    /// providers' domains, RFC 3263, and keeps this current).
-    pub fn trunks_mut(&mut self) -> &mut TrunkPeers {
-        &mut self.trunks
+    /// Where trunk providers are and which one calls use. Normally kept current by the trunk
+    /// registration clients; tests and tools may set it directly.
+    pub fn trunk_peers_mut(&mut self) -> &mut TrunkPeers {
+        &mut self.trunks.peers
+    }
+
+    /// A provider name the daemon must resolve (RFC 3263); answer with [`Pbx::handle_resolved`].
+    pub fn poll_resolve(&mut self) -> Option<ResolveRequest> {
+        self.trunks.poll_resolve()
+    }
+
+    pub fn handle_resolved(
+        &mut self,
+        tenant_id: u32,
+        role: ProviderRole,
+        peers: Vec<Peer>,
+        now: Instant,
+    ) {
+        self.trunks.handle_resolved(tenant_id, role, peers, now);
+        self.drive_trunks(now);
+    }
+
+    /// Registration state of every trunk provider, by tenant (for `centralita status`).
+    pub fn trunk_status(&self, now: Instant) -> Vec<(u32, crate::trunk::ProviderStatus)> {
+        self.trunks.status(now)
+    }
+
+    /// Unregisters from every provider; keep driving the loop until [`Pbx::trunks_stopped`].
+    pub fn shutdown_trunks(&mut self, now: Instant) {
+        self.trunks.shutdown(now);
+        self.drive_trunks(now);
+    }
+
+    pub fn trunks_stopped(&self) -> bool {
+        self.trunks.is_stopped()
+    }
+
+    fn drive_trunks(&mut self, now: Instant) {
+        for (tenant, provider) in self.trunk_failures.drain(..) {
+            self.trunks.report_invite_failure(tenant, provider, now);
+        }
+        let local = LocalContact {
+            addr: self.config.sip_addr,
+        };
+        self.trunks.drive(&mut self.txn, &mut self.ids, &local, now);
     }
 
     pub fn registrar(&self) -> &Registrar {
@@ -160,6 +212,9 @@ impl Pbx {
     pub fn handle_message(&mut self, msg: Message, source: Peer, now: Instant) {
         self.txn.handle_message(msg, source, now);
         self.process_events(now);
+        if !self.trunk_failures.is_empty() {
+            self.drive_trunks(now);
+        }
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -170,6 +225,7 @@ impl Pbx {
             self.registrar.expire(now);
             self.next_expire_sweep = now + Duration::from_secs(1);
         }
+        self.drive_trunks(now);
         self.process_events(now);
     }
 
@@ -177,6 +233,7 @@ impl Pbx {
         [
             self.txn.poll_timeout(),
             self.calls.next_deadline(),
+            self.trunks.poll_timeout(),
             Some(self.next_expire_sweep),
         ]
         .into_iter()
@@ -185,7 +242,9 @@ impl Pbx {
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.txn.poll_transmit()
+        self.txn
+            .poll_transmit()
+            .or_else(|| self.trunks.poll_keepalive())
     }
 
     pub fn poll_cdr(&mut self) -> Option<Cdr> {
@@ -204,7 +263,8 @@ impl Pbx {
             ids: &mut self.ids,
             directory: &self.directory,
             registrar: &self.registrar,
-            trunks: &self.trunks,
+            trunks: &self.trunks.peers,
+            trunk_failures: &mut self.trunk_failures,
             media: self.media.as_mut(),
             cdrs: &mut self.cdrs,
             now,
@@ -222,10 +282,18 @@ impl Pbx {
                     source,
                 } => self.on_request(key, request, source, now),
                 TxEvent::Response { key, response } => {
-                    self.with_calls(now, |calls, ctx| calls.on_response(ctx, &key, response))
+                    if self.trunks.handle_response(&key, &response, now) {
+                        self.drive_trunks(now);
+                    } else {
+                        self.with_calls(now, |calls, ctx| calls.on_response(ctx, &key, response))
+                    }
                 }
                 TxEvent::Timeout { key } => {
-                    self.with_calls(now, |calls, ctx| calls.on_client_timeout(ctx, &key))
+                    if self.trunks.handle_timeout_of(&key, now) {
+                        self.drive_trunks(now);
+                    } else {
+                        self.with_calls(now, |calls, ctx| calls.on_client_timeout(ctx, &key))
+                    }
                 }
                 TxEvent::AckTimeout { key } => {
                     self.with_calls(now, |calls, ctx| calls.on_ack_timeout(ctx, &key))
@@ -388,7 +456,7 @@ impl Pbx {
             return;
         };
         // Providers do not authenticate to us: their INVITEs are recognised by source address.
-        if let Some(tenant_id) = self.trunks.tenant_of(source.addr) {
+        if let Some(tenant_id) = self.trunks.peers.tenant_of(source.addr) {
             self.with_calls(now, |calls, ctx| {
                 calls.on_new_invite(ctx, key, req, source, Origin::Trunk { tenant_id })
             });

@@ -20,6 +20,7 @@ pub mod registrar;
 pub mod routing;
 pub mod trunk;
 pub mod trunk_peers;
+pub mod trunks;
 
 pub use cdr::{Cdr, Direction, Disposition};
 pub use directory::{Account, DialTarget, Directory, Tenant, TrunkAccount};

@@ -49,16 +49,40 @@ impl TrunkPeers {
         self.active.get(&tenant_id).copied().unwrap_or(0)
     }
 
-    /// The provider account and address calls of `tenant_id` go out through now.
+    /// The provider calls of `tenant_id` go out through now: its index, account and address.
     pub fn active<'d>(
         &self,
         tenant_id: u32,
         directory: &'d Directory,
-    ) -> Option<(&'d TrunkAccount, Peer)> {
+    ) -> Option<(usize, &'d TrunkAccount, Peer)> {
         let index = self.active_index(tenant_id);
+        self.provider(tenant_id, index, directory)
+            .or_else(|| self.other(tenant_id, index, directory))
+    }
+
+    /// Provider `index` of the tenant, when its address is known.
+    pub fn provider<'d>(
+        &self,
+        tenant_id: u32,
+        index: usize,
+        directory: &'d Directory,
+    ) -> Option<(usize, &'d TrunkAccount, Peer)> {
         let account = directory.tenant(tenant_id)?.trunks.get(index)?;
         let peer = (*self.peers.get(&tenant_id)?.get(index)?)?;
-        Some((account, peer))
+        Some((index, account, peer))
+    }
+
+    /// Another provider of the tenant than `index` (failover), when one is reachable.
+    pub fn other<'d>(
+        &self,
+        tenant_id: u32,
+        index: usize,
+        directory: &'d Directory,
+    ) -> Option<(usize, &'d TrunkAccount, Peer)> {
+        let count = directory.tenant(tenant_id)?.trunks.len();
+        (0..count)
+            .filter(|&i| i != index)
+            .find_map(|i| self.provider(tenant_id, i, directory))
     }
 
     /// The tenant whose provider sent from `addr`, if any.

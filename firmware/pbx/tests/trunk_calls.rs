@@ -90,7 +90,7 @@ fn world() -> World {
         rules: vec![rule(1, "7", "00:00", "23:59", Destination::Hangup)],
     });
     let mut w = World::with_directory(d);
-    w.pbx.trunks_mut().set(
+    w.pbx.trunk_peers_mut().set(
         20191,
         0,
         Some(Peer {

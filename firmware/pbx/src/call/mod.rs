@@ -32,6 +32,8 @@ pub struct CallContext<'a> {
     pub directory: &'a Directory,
     pub registrar: &'a Registrar,
     pub trunks: &'a crate::trunk_peers::TrunkPeers,
+    /// INVITEs to a provider that got a 5xx or timed out: `(tenant, provider)` for the trunk group.
+    pub trunk_failures: &'a mut Vec<(u32, usize)>,
     pub media: &'a mut dyn MediaControl,
     pub cdrs: &'a mut VecDeque<Cdr>,
     pub now: Instant,
@@ -55,6 +57,8 @@ struct Fork {
     peer: Peer,
     /// Credentials to answer a trunk's 401/407 once.
     auth: Option<targets::TrunkAuth>,
+    /// The provider a trunk fork goes through, and the number it dials (for failover).
+    provider: Option<usize>,
     auth_tried: bool,
     caller_id: String,
     provisional_seen: bool,

@@ -294,6 +294,32 @@ impl Calls {
             return;
         }
         fork.done = true;
+        // A provider that answers 5xx or not at all: report it (the trunk group fails over) and
+        // try this number once more through the other provider.
+        let failed_provider = fork.provider.filter(|_| status >= 500 || status == 408);
+        let number = fork.invite.uri.user.clone().unwrap_or_default();
+        if let Some(provider) = failed_provider {
+            ctx.trunk_failures.push((call.tenant_id, provider));
+            let other = ctx.trunks.other(call.tenant_id, provider, ctx.directory);
+            let tried_other = call
+                .forks
+                .iter()
+                .any(|f| f.provider.is_some() && f.provider != Some(provider));
+            if let (Some(other), false, CallState::Ringing) = (other, tried_other, call.state) {
+                if let Ok(t) = targets::external_via(&call.caller, &number, other) {
+                    tracing::info!(
+                        call = id,
+                        provider,
+                        "trunk failed; retrying through the other provider"
+                    );
+                    self.send_forks(ctx, id, t.forks);
+                    return;
+                }
+            }
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         call.best_failure = Some(match call.best_failure {
             Some(best) if failure_rank(best) >= failure_rank(status) => best,
             _ => status,

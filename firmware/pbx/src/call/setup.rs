@@ -216,7 +216,31 @@ impl Calls {
         if let Some(first) = targets.forks.first() {
             call.caller_id_presented = Some(first.caller_id.clone());
         }
-        for target in targets.forks {
+        self.send_forks(ctx, id, targets.forks);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(at) = call.ring_deadline.take() {
+            self.deadlines.remove(&(at, id));
+        }
+        let at = ctx.now + Duration::from_secs(u64::from(targets.ring_seconds));
+        call.ring_deadline = Some(at);
+        self.deadlines.insert((at, id));
+    }
+}
+
+impl Calls {
+    /// INVITEs to more places for a ringing call (its ring timer and fallbacks unchanged).
+    pub(super) fn send_forks(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        id: u64,
+        forks: Vec<ForkTarget>,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        for target in forks {
             let invite = fork_invite(ctx, call, &target);
             let tx = ctx.txn.send_request(invite.clone(), target.peer, ctx.now);
             call.forks.push(Fork {
@@ -224,6 +248,7 @@ impl Calls {
                 invite,
                 peer: target.peer,
                 auth: target.auth,
+                provider: target.provider,
                 auth_tried: false,
                 caller_id: target.caller_id,
                 provisional_seen: false,
@@ -233,12 +258,6 @@ impl Calls {
             self.by_client
                 .insert(tx, (id, ClientPurpose::Fork(call.forks.len() - 1)));
         }
-        if let Some(at) = call.ring_deadline.take() {
-            self.deadlines.remove(&(at, id));
-        }
-        let at = ctx.now + Duration::from_secs(u64::from(targets.ring_seconds));
-        call.ring_deadline = Some(at);
-        self.deadlines.insert((at, id));
     }
 }
 

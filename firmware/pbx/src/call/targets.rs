@@ -28,6 +28,8 @@ pub struct ForkTarget {
     pub auth: Option<TrunkAuth>,
     /// For CDRs: what the callee was shown.
     pub caller_id: String,
+    /// Which of the tenant's providers a trunk fork goes through (0 = primary).
+    pub provider: Option<usize>,
 }
 
 /// What a call sent out through the trunk presents as caller ID.
@@ -170,6 +172,7 @@ fn extension(
                 extra: Vec::new(),
                 auth: None,
                 caller_id: caller.number.clone(),
+                provider: None,
             })
         })
         .collect();
@@ -195,17 +198,26 @@ fn extension(
 }
 
 /// An external number through the tenant's active trunk.
-pub(super) fn external(
+fn external(
     ctx: &CallContext<'_>,
     caller: &CallerIdentity,
     number: &str,
 ) -> Result<Targets, Unreachable> {
+    let Some(provider) = ctx.trunks.active(caller.tenant_id, ctx.directory) else {
+        return Err(unreachable(503, "no-trunk"));
+    };
+    external_via(caller, number, provider)
+}
+
+/// An external number through one given provider (`(index, account, address)`).
+pub(super) fn external_via(
+    caller: &CallerIdentity,
+    number: &str,
+    (index, account, peer): (usize, &crate::directory::TrunkAccount, Peer),
+) -> Result<Targets, Unreachable> {
     if caller.internal_only {
         return Err(unreachable(403, "internal-only"));
     }
-    let Some((account, peer)) = ctx.trunks.active(caller.tenant_id, ctx.directory) else {
-        return Err(unreachable(503, "no-trunk"));
-    };
     let domain = &account.domain;
     let mut extra = Vec::new();
     let (from, caller_id) = match &caller.presentation {
@@ -258,6 +270,7 @@ pub(super) fn external(
                 password: account.password.clone(),
             }),
             caller_id,
+            provider: Some(index),
         }],
         ring_seconds: 60,
         on_busy: None,
