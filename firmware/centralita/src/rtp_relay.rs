@@ -30,6 +30,10 @@
 //! a single writer each. Opening and closing a bridge take the pool mutex once.
 //! A bridge uses four file descriptors: 800 calls need ~3,200, so the daemon must
 //! raise RLIMIT_NOFILE above the usual 1,024 soft limit.
+//!
+//! Measured with `load_tests` (release, loopback, 2-core dev machine shared with
+//! builds): 800 bridged calls at 50 packets/s each way, no loss, 16-41% of one core
+//! for the relay threads (0.02-0.05% of a core per call), ~15 KiB RSS per call.
 
 // The daemon calls a subset of this API today (through `RelayTable`); the rest
 // (per-leg setters, stats, async close) serves tests, the bench and later CDR fields.
@@ -45,8 +49,6 @@ mod socket;
 #[cfg(test)]
 mod tests;
 
-// Re-exported for main.rs, which wires it in as the pbx `MediaControl`.
-#[allow(unused_imports)]
 pub use control::RelayTable;
 
 use shared::{BridgeShared, PumpCounters};
