@@ -336,3 +336,27 @@ async fn many_bridges_under_bounded_load() {
         assert_eq!((s.a.packets_out, s.b.packets_out), (want, want));
     }
 }
+
+#[tokio::test]
+async fn relays_over_ipv6_and_latches_on_muxed_rtcp() {
+    let v6 = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let Ok(a) = UdpSocket::bind((v6, 0)).await else {
+        return; // no IPv6 loopback on this machine
+    };
+    let b = UdpSocket::bind((v6, 0)).await.unwrap();
+    let pool = PortPool::new(31300, 31319, v6).unwrap();
+    let bridge = pool.open_bridge(None, None).unwrap();
+    let (pa, pb) = (
+        SocketAddr::new(v6, bridge.local_port_a()),
+        SocketAddr::new(v6, bridge.local_port_b()),
+    );
+    // With rtcp-mux (RFC 5761) a phone's first packet on the RTP port may be RTCP:
+    // it is valid and latches just as well.
+    b.send_to(&rr(), pb).await.unwrap();
+    stats_until(&bridge, |s| s.b.latched).await;
+    a.send_to(&rtp(1), pa).await.unwrap();
+    let (got, from) = recv(&b).await;
+    assert_eq!((got, from), (rtp(1), pb));
+    b.send_to(&rtp(2), pb).await.unwrap();
+    assert_eq!(recv(&a).await, (rtp(2), pa));
+}
