@@ -6,7 +6,7 @@ mod trunk_support;
 
 use std::time::Duration;
 
-use pbx::trunk::{FailureReason, KeepAlive, ProviderRole, TrunkState};
+use pbx::trunk::{FailureReason, KeepAlive, ProviderRole, TrunkGroup, TrunkState};
 use sip::digest::Algorithm;
 use sip::header::Credentials;
 use sip::message::{HeaderName, SipHeaders};
@@ -464,4 +464,27 @@ fn provider_settings_are_validated() {
     assert_eq!(c.next_hop().host, "edge.example.com");
     assert_eq!(c.next_hop().port, Some(5070));
     let _ = Duration::ZERO;
+}
+
+#[test]
+fn groups_are_built_from_the_tenant_trunk_list() {
+    use pbx::directory::TrunkAccount;
+    let account = |domain: &str| TrunkAccount {
+        username: "u".into(),
+        password: "p".into(),
+        domain: domain.into(),
+        outbound_proxy: None,
+    };
+    let rng =
+        || -> Box<dyn rand::RngCore + Send> { Box::new(rand::rngs::mock::StepRng::new(1, 1)) };
+    let now = std::time::Instant::now();
+    assert!(TrunkGroup::from_accounts(&[], rng, now).unwrap().is_none());
+    let g = TrunkGroup::from_accounts(&[account("a.test"), account("b.test")], rng, now)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        g.client(ProviderRole::Secondary).unwrap().config().domain,
+        "b.test"
+    );
+    assert!(TrunkGroup::from_accounts(&[account("bad host")], rng, now).is_err());
 }

@@ -75,6 +75,16 @@ impl ProviderConfig {
         })
     }
 
+    /// The provider of a tenant's directory entry (primary or secondary alike).
+    pub fn from_account(a: &crate::directory::TrunkAccount) -> Result<ProviderConfig, TrunkError> {
+        ProviderConfig::new(
+            &a.username,
+            &a.password,
+            &a.domain,
+            a.outbound_proxy.as_deref(),
+        )
+    }
+
     /// The host part of the AOR and Request-URI: the domain without `sip:`, port or parameters.
     pub(crate) fn domain_target(&self) -> Target {
         // `new` validated it; a hand-built config with a bad domain still gets a usable value.

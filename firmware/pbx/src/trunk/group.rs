@@ -13,7 +13,7 @@ use sip::message::{Request, Response};
 use sip::transaction::{ClientTxKey, Peer, Transmit};
 
 use super::client::RegistrationClient;
-use super::config::LocalContact;
+use super::config::{LocalContact, ProviderConfig};
 use super::resolve::Target;
 use super::state::TrunkState;
 use crate::ids::Ids;
@@ -62,6 +62,28 @@ impl TrunkGroup {
             hold_down: Self::DEFAULT_HOLD_DOWN,
             primary_held_until: None,
         }
+    }
+
+    /// The group for a tenant's trunk list (index 0 primary, 1 secondary; more are ignored);
+    /// `None` when the tenant has no trunk. `rng` makes one injected RNG per client.
+    pub fn from_accounts(
+        accounts: &[crate::directory::TrunkAccount],
+        mut rng: impl FnMut() -> Box<dyn rand::RngCore + Send>,
+        now: Instant,
+    ) -> Result<Option<TrunkGroup>, super::TrunkError> {
+        let Some(first) = accounts.first() else {
+            return Ok(None);
+        };
+        let primary = RegistrationClient::new(ProviderConfig::from_account(first)?, rng(), now);
+        let secondary = match accounts.get(1) {
+            Some(a) => Some(RegistrationClient::new(
+                ProviderConfig::from_account(a)?,
+                rng(),
+                now,
+            )),
+            None => None,
+        };
+        Ok(Some(TrunkGroup::new(primary, secondary)))
     }
 
     pub fn with_hold_down(mut self, hold_down: Duration) -> TrunkGroup {

@@ -43,8 +43,25 @@
 //! ```
 //!
 //! `owns` must be asked before the transaction ends: the client forgets a key once its final
-//! response or timeout has been handled. State for `centralita status`: [`TrunkGroup::status`]
-//! (or [`RegistrationClient::state`]).
+//! response or timeout has been handled. `poll_resolve`, `poll_request` and (with CRLF
+//! keep-alives) `poll_keepalive` must be drained whenever `poll_timeout` is due, otherwise it
+//! keeps reporting the same past instant. State for `centralita status`: [`TrunkGroup::status`]
+//! and [`TrunkState::describe`]. Groups are built from the directory with
+//! [`TrunkGroup::from_accounts`]; addresses a provider may call from are
+//! [`RegistrationClient::resolved`].
+//!
+//! # Behaviour worth knowing
+//!
+//! * A failed refresh makes the state `Failed` at once, although the provider may still hold the
+//!   old binding until it expires: calls move to the secondary rather than risk the primary.
+//!   A retry keeps `Failed` (and its reason) until it succeeds.
+//! * A timeout or 5xx moves on to the next resolved address; after the last one the name is
+//!   resolved again at the next attempt (the provider may have moved).
+//! * A changed public address is followed by at most two immediate re-REGISTERs in a row; a
+//!   provider whose SBCs each report another port then waits for the normal refresh.
+//! * Granted expiry and Min-Expires are believed up to one day.
+//! * Credentials are cached and sent pre-emptively on refreshes (nc counting up); one new
+//!   challenge per attempt is answered, more only when flagged `stale=true`.
 mod backoff;
 mod client;
 mod config;
