@@ -33,7 +33,12 @@ pub struct Engine {
     pub resolver: Arc<DnsResolver>,
     pub resolved_tx: mpsc::UnboundedSender<(ResolveKey, Vec<Peer>)>,
     pub resolved: mpsc::UnboundedReceiver<(ResolveKey, Vec<Peer>)>,
+    /// Where `status.json` is written.
+    pub data_dir: std::path::PathBuf,
 }
+
+/// How often `status.json` is refreshed.
+const STATUS_EVERY_SECS: u64 = 2;
 
 /// Which provider a lookup was for.
 pub type ResolveKey = (u32, ProviderRole);
@@ -52,6 +57,8 @@ impl Engine {
         let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
         tokio::pin!(sleep);
         let mut stopping_until: Option<Instant> = None;
+        let mut status_tick =
+            tokio::time::interval(std::time::Duration::from_secs(STATUS_EVERY_SECS));
         self.flush();
         loop {
             let mut deadline = self
@@ -83,6 +90,12 @@ impl Engine {
                 Some(control) = self.control.recv() => {
                     match control {
                         Control::ReplaceDirectory(dir) => self.pbx.set_directory(dir, Instant::now()),
+                    }
+                }
+                _ = status_tick.tick() => {
+                    let status = crate::status::snapshot(&self.pbx, Instant::now());
+                    if let Err(e) = crate::status::write(&self.data_dir, &status) {
+                        tracing::warn!(error = %e, "cannot write status.json");
                     }
                 }
                 Some(((tenant, role), peers)) = self.resolved.recv() => {

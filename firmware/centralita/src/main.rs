@@ -13,6 +13,7 @@ mod route_cmd;
 mod rtp_relay;
 mod run;
 mod snapshot;
+mod status;
 mod tcp;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,11 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Show the running daemon's registrations, trunk registration state and active calls.
+    Status {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
     /// Print the latest call detail records as JSON lines, newest first.
     Cdr {
         #[arg(long, default_value = "data")]
@@ -85,6 +91,7 @@ fn real_main() -> anyhow::Result<()> {
         Command::Import { data, file } => admin::import(&data, &file),
         Command::Export { data, tenant } => admin::export(&data, tenant),
         Command::Cdr { data, limit } => admin::cdr(&data, limit),
+        Command::Status { data } => status::print(&data),
         Command::Route {
             data,
             did,

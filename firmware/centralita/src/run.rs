@@ -130,6 +130,7 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         resolver: Arc::new(resolver),
         resolved_tx,
         resolved: resolved_rx,
+        data_dir: args.data.clone(),
     };
     let engine_task = tokio::spawn(engine.run());
 
