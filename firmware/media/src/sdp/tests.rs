@@ -297,3 +297,43 @@ proptest::proptest! {
         }
     }
 }
+
+/// Every SDP body of the SIP torture vectors (shared/vectors/sip-torture beside the
+/// repository, when present) parses and round-trips.
+#[test]
+fn torture_vector_bodies_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vectors/sip-torture");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return; // the shared vectors are not checked out here
+    };
+    let mut parsed = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("sip") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let Some(split) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&bytes[..split]).to_ascii_lowercase();
+        if !head.contains("application/sdp") {
+            continue;
+        }
+        let body = &bytes[split + 4..];
+        if body.is_empty() {
+            continue; // e.g. badbranch: Content-Type without a body is "no offer"
+        }
+        let sdp =
+            SessionDescription::parse(body).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let again = SessionDescription::parse(sdp.to_string().as_bytes()).unwrap();
+        assert_eq!(again, sdp, "{}", path.display());
+        parsed += 1;
+    }
+    assert!(
+        parsed >= 4,
+        "only {parsed} SDP bodies found in {}",
+        dir.display()
+    );
+}
