@@ -88,7 +88,8 @@ pub struct Rewritten {
     /// The body to send on, pointing at the box.
     pub sdp: SessionDescription,
     /// Where the peer that wrote the input wants its RTP, if it said so usably:
-    /// `None` for old-style hold, a host name, or a rejected stream.
+    /// `None` for old-style hold, a host name, a multicast/broadcast address, or a
+    /// rejected stream (the relay then learns the address from the peer's packets).
     pub peer_rtp: Option<SocketAddr>,
     /// The audio direction as the input stated it (before hold mapping).
     pub direction: Direction,
@@ -284,7 +285,7 @@ fn rewrite(
 
     let port = input.media.get(audio).map_or(0, |m| m.port);
     let peer_rtp = match connection.address.ip() {
-        Some(ip) if !ip.is_unspecified() && port != 0 => Some(SocketAddr::new(ip, port)),
+        Some(ip) if is_unicast(ip) && port != 0 => Some(SocketAddr::new(ip, port)),
         _ => None,
     };
     Ok(Rewritten {
@@ -293,6 +294,15 @@ fn rewrite(
         direction,
         on_hold: old_style_hold || matches!(direction, Direction::SendOnly | Direction::Inactive),
     })
+}
+
+/// Only a unicast address may become a relay target: an SDP naming a multicast or
+/// broadcast group would otherwise make the box spray the other leg's audio there.
+fn is_unicast(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast()),
+        IpAddr::V6(v6) => !(v6.is_unspecified() || v6.is_multicast()),
+    }
 }
 
 fn audio_section(

@@ -428,3 +428,23 @@ fn sdp_cost_per_call_setup() {
     let per_call = start.elapsed() / N;
     println!("SDP offer+answer per call set-up: {per_call:?} ({bytes} bytes printed)");
 }
+
+#[test]
+fn multicast_and_broadcast_never_become_relay_targets() {
+    for c in [
+        "c=IN IP4 224.0.1.1/127",
+        "c=IN IP4 255.255.255.255",
+        "c=IN IP6 ff02::1",
+        "c=IN IP4 voip.example.com",
+    ] {
+        let offer = sdp(&[
+            "v=0",
+            "o=- 1 1 IN IP4 10.0.0.5",
+            c,
+            "m=audio 4000 RTP/AVP 0",
+        ]);
+        let out = rewrite_offer(&offer, relay(20000), &mut LocalSession::new(1)).unwrap();
+        assert_eq!(out.peer_rtp, None, "{c}");
+        assert!(!out.on_hold, "{c}");
+    }
+}
