@@ -88,14 +88,30 @@ impl MediaControl for RelayTable {
     fn close(&mut self, id: u64) {
         if let Some(bridge) = self.bridges.remove(&id) {
             let s = bridge.stats();
-            tracing::debug!(
-                id,
-                a_in = s.a.packets_in,
-                a_out = s.a.packets_out,
-                b_in = s.b.packets_in,
-                b_out = s.b.packets_out,
-                "media relay closed"
-            );
+            // One-way audio is the classic NAT/firewall symptom: say which leg was
+            // silent, so an installer can tell from the log which phone to look at.
+            let one_way = (s.a.packets_in == 0) != (s.b.packets_in == 0);
+            if one_way {
+                tracing::info!(
+                    id,
+                    silent_leg = if s.a.packets_in == 0 { "A" } else { "B" },
+                    a_in = s.a.packets_in,
+                    b_in = s.b.packets_in,
+                    a_remote = ?s.a.remote,
+                    b_remote = ?s.b.remote,
+                    "one-way audio: a leg never sent RTP to the box"
+                );
+            } else {
+                tracing::debug!(
+                    id,
+                    a_in = s.a.packets_in,
+                    a_out = s.a.packets_out,
+                    b_in = s.b.packets_in,
+                    b_out = s.b.packets_out,
+                    dropped = s.a.dropped + s.b.dropped,
+                    "media relay closed"
+                );
+            }
         }
     }
 }
