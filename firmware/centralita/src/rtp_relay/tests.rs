@@ -360,3 +360,26 @@ async fn relays_over_ipv6_and_latches_on_muxed_rtcp() {
     b.send_to(&rtp(2), pb).await.unwrap();
     assert_eq!(recv(&a).await, (rtp(2), pa));
 }
+
+#[tokio::test]
+async fn telephone_events_pass_through_unchanged() {
+    let pool = pool(31320, 31339);
+    let (a, b) = (phone().await, phone().await);
+    let bridge = pool
+        .open_bridge(Some(a.local_addr().unwrap()), Some(b.local_addr().unwrap()))
+        .unwrap();
+    // RFC 4733 digit '5', end bit, volume 10, duration 800, dynamic PT 101, marker.
+    let mut event = vec![0x80, 0x80 | 101, 0, 7, 0, 0, 3, 0x20, 1, 2, 3, 4];
+    event.extend_from_slice(&[5, 0x80 | 10, 0x03, 0x20]);
+    a.send_to(&event, to(bridge.local_port_a())).await.unwrap();
+    let (got, _) = recv(&b).await;
+    assert_eq!(got, event);
+    let rtp = media::rtp::RtpPacket::parse(&got).unwrap();
+    assert!(rtp.marker);
+    assert_eq!(rtp.payload_type, 101);
+    let digit = media::dtmf::TelephoneEvent::parse(rtp.payload).unwrap();
+    assert_eq!(
+        (digit.digit(), digit.end, digit.duration),
+        (Some('5'), true, 800)
+    );
+}
