@@ -254,7 +254,7 @@ fn to_record(c: Cdr) -> store::CdrRecord {
         },
         source: c.source,
         destination: c.destination,
-        did: None,
+        did: c.did,
         disposition: match c.disposition {
             pbx::Disposition::Answered => store::Disposition::Answered,
             pbx::Disposition::NoAnswer => store::Disposition::NoAnswer,
@@ -262,9 +262,10 @@ fn to_record(c: Cdr) -> store::CdrRecord {
             pbx::Disposition::Failed => store::Disposition::Failed,
         },
         hangup_cause: c.hangup_cause,
-        caller_id_presented: None,
+        caller_id_presented: c.caller_id_presented,
         queue: None,
         agent: None,
+        trunk: c.trunk,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Cdr {
     pub did: Option<String>,
     /// The caller ID the callee was shown.
     pub caller_id_presented: Option<String>,
+    /// The trunk account that carried the call (`username@domain`), if any.
+    pub trunk: Option<String>,
     /// What ended the call, e.g. `caller-bye`, `callee-bye`, `cancel`, `busy`, `no-answer`,
     /// `unknown-number`, `sip-486`.
     pub hangup_cause: String,

@@ -85,6 +85,25 @@ impl TrunkPeers {
             .find_map(|i| self.provider(tenant_id, i, directory))
     }
 
+    /// The tenant and provider index whose address is `addr` (exact, then by IP).
+    pub fn provider_of(&self, addr: SocketAddr) -> Option<(u32, usize)> {
+        self.peers.iter().find_map(|(&tenant, list)| {
+            list.iter()
+                .position(|p| p.is_some_and(|p| p.addr == addr))
+                .or_else(|| {
+                    list.iter()
+                        .position(|p| p.is_some_and(|p| p.addr.ip() == addr.ip()))
+                })
+                .map(|i| (tenant, i))
+        })
+    }
+
+    /// `username@domain` of a tenant's provider, for CDRs.
+    pub fn label(directory: &Directory, tenant_id: u32, index: usize) -> Option<String> {
+        let t = directory.tenant(tenant_id)?.trunks.get(index)?;
+        Some(format!("{}@{}", t.username, t.domain))
+    }
+
     /// The tenant whose provider sent from `addr`, if any.
     pub fn tenant_of(&self, addr: SocketAddr) -> Option<u32> {
         self.by_addr

@@ -182,6 +182,10 @@ fn inbound_no_matching_rule_is_480_and_unknown_did_404() {
     assert_eq!(cdrs[0].direction, Direction::Incoming);
     assert_eq!(cdrs[0].disposition, Disposition::NoAnswer);
     assert_eq!(cdrs[0].did.as_deref(), Some("917374299"));
+    assert_eq!(
+        cdrs[0].trunk.as_deref(),
+        Some("trunkuser@sip.provider.test")
+    );
 }
 
 fn dial(w: &mut World, from: &str, user: &str, password: &str, number: &str) {

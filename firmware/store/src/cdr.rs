@@ -86,11 +86,14 @@ pub struct CdrRecord {
     pub queue: Option<String>,
     #[serde(default)]
     pub agent: Option<String>,
+    /// The trunk account that carried the call (`username@domain`), if it used one.
+    #[serde(default)]
+    pub trunk: Option<String>,
 }
 
 const COLUMNS: &str =
     "tenant_id, call_id, start_utc, answer_utc, end_utc, billable_secs, direction, source,
-    destination, did, disposition, hangup_cause, caller_id_presented, queue, agent";
+    destination, did, disposition, hangup_cause, caller_id_presented, queue, agent, trunk";
 
 /// Inserts the batch in one transaction: one fsync for the whole batch is what lets the
 /// daemon keep up under load, and the batch is all-or-nothing.
@@ -104,7 +107,7 @@ pub(crate) fn insert(conn: &mut Connection, cdrs: &[CdrRecord]) -> Result<(), St
     {
         let mut stmt = tx
             .prepare_cached(&format!(
-                "INSERT INTO cdrs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                "INSERT INTO cdrs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
             ))
             .op("preparing CDR insert")?;
         for c in cdrs {
@@ -123,7 +126,8 @@ pub(crate) fn insert(conn: &mut Connection, cdrs: &[CdrRecord]) -> Result<(), St
                 c.hangup_cause,
                 c.caller_id_presented,
                 c.queue,
-                c.agent
+                c.agent,
+                c.trunk
             ])
             .op("inserting CDR")?;
         }
@@ -226,5 +230,6 @@ fn from_row(r: &R<'_, '_>) -> Result<CdrRecord, StoreError> {
         caller_id_presented: r.get(12)?,
         queue: r.get(13)?,
         agent: r.get(14)?,
+        trunk: r.get(15)?,
     })
 }

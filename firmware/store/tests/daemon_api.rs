@@ -29,6 +29,7 @@ fn cdr(call_id: &str, start: i64, disposition: Disposition) -> CdrRecord {
         caller_id_presented: Some("Extension 10".into()),
         queue: None,
         agent: None,
+        trunk: None,
     }
 }
 

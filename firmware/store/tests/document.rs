@@ -131,6 +131,7 @@ fn reimport_replaces_config_but_keeps_records() {
         caller_id_presented: None,
         queue: Some("q-ventas".into()),
         agent: None,
+        trunk: None,
     };
     store.insert_cdrs(std::slice::from_ref(&cdr)).unwrap();
     // Replace everything with the two-user document: queues, IVRs, DIDs... disappear.

@@ -147,6 +147,7 @@ fn outbox_queues_records_until_acknowledged() {
         caller_id_presented: None,
         queue: None,
         agent: None,
+        trunk: None,
     };
     store.insert_cdrs(&[cdr("c1"), cdr("c2")]).unwrap();
     store.append_audit(&audit("login", 5)).unwrap();

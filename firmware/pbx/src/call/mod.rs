@@ -88,6 +88,8 @@ struct Call {
     direction: crate::cdr::Direction,
     did: Option<String>,
     caller_id_presented: Option<String>,
+    /// The trunk account that carried the call, for the CDR.
+    trunk: Option<String>,
     caller: targets::CallerIdentity,
     /// The anchored offer sent to every fork (kept for forwarding to new targets).
     b_offer: Vec<u8>,
@@ -307,6 +309,7 @@ impl Calls {
                 disposition,
                 did: call.did.clone(),
                 caller_id_presented: call.caller_id_presented.clone(),
+                trunk: call.trunk.clone(),
                 hangup_cause: cause.to_string(),
             });
             if let Some(at) = call.ring_deadline.take() {

@@ -24,6 +24,7 @@ pub enum Origin {
 /// What the first leg of routing decided.
 struct Decision {
     caller: CallerIdentity,
+    trunk: Option<String>,
     direction: Direction,
     did: Option<String>,
     source: String,
@@ -55,7 +56,7 @@ impl Calls {
         source: Peer,
         origin: Origin,
     ) {
-        let decision = decide(ctx, &req, origin);
+        let decision = decide(ctx, &req, origin, source.addr);
         let reject_with = |ctx: &mut CallContext<'_>, status: u16, reason: &str, cause: &str| {
             let tag = ctx.ids.tag();
             let resp = Response::for_request(&req, status, reason, Some(&tag));
@@ -72,6 +73,7 @@ impl Calls {
                 destination: decision.destination.clone(),
                 did: decision.did.clone(),
                 caller_id_presented: None,
+                trunk: decision.trunk.clone(),
                 disposition: match status {
                     486 => Disposition::Busy,
                     480 => Disposition::NoAnswer,
@@ -159,6 +161,7 @@ impl Calls {
             direction: decision.direction,
             did: decision.did,
             caller_id_presented: None,
+            trunk: decision.trunk,
             caller: decision.caller,
             b_offer: offer.body,
             on_busy: None,
@@ -241,6 +244,10 @@ impl Calls {
             return;
         };
         for target in forks {
+            if let Some(i) = target.provider {
+                call.trunk =
+                    crate::trunk_peers::TrunkPeers::label(ctx.directory, call.tenant_id, i);
+            }
             let invite = fork_invite(ctx, call, &target);
             let tx = ctx.txn.send_request(invite.clone(), target.peer, ctx.now);
             call.forks.push(Fork {
@@ -291,7 +298,12 @@ fn fork_invite(ctx: &mut CallContext<'_>, call: &Call, target: &ForkTarget) -> R
 }
 
 /// Who calls whom: caller identity, direction, and the first destination.
-fn decide(ctx: &CallContext<'_>, req: &Request, origin: Origin) -> Decision {
+fn decide(
+    ctx: &CallContext<'_>,
+    req: &Request,
+    origin: Origin,
+    source_addr: std::net::SocketAddr,
+) -> Decision {
     let dialled = req.uri.user_unescaped().unwrap_or_default();
     match origin {
         Origin::Extension(account) => {
@@ -329,6 +341,7 @@ fn decide(ctx: &CallContext<'_>, req: &Request, origin: Origin) -> Decision {
             };
             Decision {
                 source: account.extension.clone(),
+                trunk: None,
                 caller,
                 direction,
                 did: None,
@@ -361,7 +374,12 @@ fn decide(ctx: &CallContext<'_>, req: &Request, origin: Origin) -> Decision {
             if let Some(prompt) = routed.as_ref().and_then(|r| r.prompt.as_ref()) {
                 tracing::info!(%prompt, "route rule prompt skipped: the media server comes later");
             }
+            let trunk = ctx
+                .trunks
+                .provider_of(source_addr)
+                .and_then(|(t, i)| crate::trunk_peers::TrunkPeers::label(ctx.directory, t, i));
             Decision {
+                trunk,
                 caller: CallerIdentity {
                     tenant_id,
                     number: number.clone(),

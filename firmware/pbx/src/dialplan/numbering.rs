@@ -207,6 +207,11 @@ impl NumberPlan {
         let national = match international {
             Some(n) => match n.strip_prefix(self.country_code.as_str()) {
                 Some("") => return Err(NumberError::NotANumber),
+                // A home number never starts with the international access code: "+34 0034…"
+                // is no number, and accepting it would make normalisation not idempotent.
+                Some(home) if home.starts_with(self.international_prefix.as_str()) => {
+                    return Err(NumberError::NotANumber)
+                }
                 Some(home) => format!("{}{home}", self.trunk_prefix),
                 None => format!("{}{n}", self.international_prefix),
             },

@@ -19,6 +19,7 @@ const STEPS: &[&str] = &[
     include_str!("0005_dial_numbers.sql"),
     include_str!("0006_config_generation.sql"),
     include_str!("0007_outbox.sql"),
+    include_str!("0008_cdr_trunk.sql"),
 ];
 
 /// The schema version this firmware writes.
