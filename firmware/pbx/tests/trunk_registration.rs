@@ -417,6 +417,33 @@ fn unresolvable_domain_fails_and_retries_resolution() {
 }
 
 #[test]
+fn a_lost_dns_answer_times_out_and_is_retried() {
+    let mut w = World::new(false, no_keepalive());
+    w.dns_blackhole = true;
+    w.run_for(secs(59));
+    let state = w
+        .group
+        .client(ProviderRole::Primary)
+        .unwrap()
+        .state()
+        .clone();
+    assert_eq!(state, TrunkState::Registering);
+    w.run_for(secs(2));
+    match w.group.client(ProviderRole::Primary).unwrap().state() {
+        TrunkState::Failed { reason, .. } => assert_eq!(reason, &FailureReason::ResolveFailed),
+        other => panic!("{other:?}"),
+    }
+    w.dns_blackhole = false;
+    w.run_for(secs(31));
+    assert!(w
+        .group
+        .client(ProviderRole::Primary)
+        .unwrap()
+        .state()
+        .is_registered());
+}
+
+#[test]
 fn a_timeout_moves_to_the_next_resolved_address() {
     let mut w = World::new(false, no_keepalive());
     w.dns.insert(

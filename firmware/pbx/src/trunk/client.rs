@@ -25,6 +25,9 @@ const MAX_EXPIRES: u32 = 86_400;
 /// Immediate re-REGISTERs to follow a changed public address before waiting for the next
 /// refresh: a provider whose SBCs each report another port would otherwise make us loop.
 const MAX_NAT_CHASES: u8 = 2;
+/// A resolution not answered within this long counts as failed, so a lost answer (resolver task
+/// gone, configuration reloaded meanwhile) cannot leave the client waiting forever.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -66,7 +69,8 @@ pub struct RegistrationClient {
     /// Addresses from the last resolution, in the order to try; empty = resolve first.
     targets: Vec<Peer>,
     target_idx: usize,
-    resolving: bool,
+    /// When the outstanding resolution was handed out.
+    resolving: Option<Instant>,
     // §10.2.4: one Call-ID for every REGISTER of this client, CSeq counting up.
     call_id: Option<String>,
     from_tag: Option<String>,
@@ -107,7 +111,7 @@ impl RegistrationClient {
             state: TrunkState::Unregistered,
             targets: Vec::new(),
             target_idx: 0,
-            resolving: false,
+            resolving: None,
             call_id: None,
             from_tag: None,
             cseq: 0,
@@ -167,11 +171,18 @@ impl RegistrationClient {
     /// The next-hop name to resolve, when the client needs addresses and is due to register.
     /// Hand it to the resolver and answer with [`RegistrationClient::handle_resolved`].
     pub fn poll_resolve(&mut self, now: Instant) -> Option<Target> {
-        if self.stopped || self.stopping || self.resolving || !self.targets.is_empty() {
+        if let Some(since) = self.resolving {
+            if now < since + RESOLVE_TIMEOUT {
+                return None;
+            }
+            self.resolving = None;
+            self.fail(FailureReason::ResolveFailed, None, now);
+        }
+        if self.stopped || self.stopping || !self.targets.is_empty() {
             return None;
         }
         if self.next_register.is_some_and(|t| t <= now) {
-            self.resolving = true;
+            self.resolving = Some(now);
             if self.state == TrunkState::Unregistered {
                 self.state = TrunkState::Registering;
             }
@@ -180,10 +191,14 @@ impl RegistrationClient {
         None
     }
 
-    /// The resolver's answer; an empty list is a failure (retried with back-off).
+    /// The resolver's answer; an empty list is a failure (retried with back-off). A late answer
+    /// (after the resolution timed out) is still used when it has addresses.
     pub fn handle_resolved(&mut self, peers: Vec<Peer>, now: Instant) {
-        self.resolving = false;
+        let expected = self.resolving.take().is_some();
         if peers.is_empty() {
+            if !expected || self.stopped {
+                return;
+            }
             self.fail(FailureReason::ResolveFailed, None, now);
         } else {
             self.targets = peers;
@@ -405,8 +420,11 @@ impl RegistrationClient {
 
     /// The earliest instant at which the client has something to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.stopped || self.in_flight.is_some() || self.resolving {
+        if self.stopped || self.in_flight.is_some() {
             return None;
+        }
+        if let Some(since) = self.resolving {
+            return Some(since + RESOLVE_TIMEOUT);
         }
         let keepalive = match self.config.keepalive {
             KeepAlive::Off => None,

@@ -240,6 +240,8 @@ pub struct World {
     pub crlf: Vec<(Instant, Peer)>,
     /// A NAT that maps every datagram to a new public port (old mappings stay usable).
     pub rotate_nat: bool,
+    /// A resolver that never answers (its answers are lost).
+    pub dns_blackhole: bool,
 }
 
 pub fn provider_config(domain: &str) -> ProviderConfig {
@@ -278,6 +280,7 @@ impl World {
             dns,
             crlf: Vec::new(),
             rotate_nat: false,
+            dns_blackhole: false,
         }
     }
 
@@ -301,6 +304,10 @@ impl World {
         for _ in 0..1000 {
             let mut moved = false;
             while let Some((role, target)) = self.group.poll_resolve(self.now) {
+                moved = true;
+                if self.dns_blackhole {
+                    continue;
+                }
                 let peers = self.dns.get(&target.host).cloned().unwrap_or_default();
                 self.group.handle_resolved(role, peers, self.now);
                 moved = true;
