@@ -6,7 +6,8 @@
 //! Each call is two "phones" sending 20 ms G.711 frames (50 packets/s) to the relay
 //! and counting what comes back through the other leg. The relay runs on its own
 //! 2-thread runtime whose threads' CPU time is read from /proc, so the phones' cost
-//! is not counted.
+//! is not counted. Relay ports are 62000-65535 (above the ephemeral range, room
+//! for 884 bridges).
 #![allow(clippy::unwrap_used)]
 
 use super::*;
@@ -69,7 +70,7 @@ fn load() {
         .enable_all()
         .build()
         .unwrap();
-    let pool = PortPool::new(40000, 49999, ip).unwrap();
+    let pool = PortPool::new(62000, 65535, ip).unwrap();
 
     let sockets: Vec<(UdpSocket, UdpSocket)> = phone_rt.block_on(async {
         let mut v = Vec::new();

@@ -1,5 +1,7 @@
 //! Relay tests over real UDP sockets on 127.0.0.1. Each test uses its own port range
-//! (below the kernel's ephemeral range, so "phones" bound to port 0 never collide).
+//! in 61000-61999: above the kernel's ephemeral range (32768-60999 by default), so
+//! "phones" bound to port 0 never collide, and away from the ranges the end-to-end
+//! tests and the bench give the daemon (20000-31999).
 #![allow(clippy::unwrap_used)]
 
 use super::*;
@@ -64,7 +66,7 @@ async fn stats_until(bridge: &Bridge, ok: impl Fn(&BridgeStats) -> bool) -> Brid
 
 #[tokio::test]
 async fn relays_both_ways_and_counts() {
-    let pool = pool(31000, 31019);
+    let pool = pool(61000, 61019);
     let (a, b) = (phone().await, phone().await);
     let bridge = pool
         .open_bridge(Some(a.local_addr().unwrap()), Some(b.local_addr().unwrap()))
@@ -97,7 +99,7 @@ async fn relays_both_ways_and_counts() {
 
 #[tokio::test]
 async fn latches_to_where_rtp_comes_from() {
-    let pool = pool(31020, 31039);
+    let pool = pool(61020, 61039);
     let (a, b) = (phone().await, phone().await);
     // A announced a private address that is not where its packets come from (NAT).
     let announced = SocketAddr::from(([127, 0, 0, 1], 9));
@@ -123,7 +125,7 @@ async fn latches_to_where_rtp_comes_from() {
 
 #[tokio::test]
 async fn learns_a_leg_with_no_announced_address() {
-    let pool = pool(31040, 31059);
+    let pool = pool(61040, 61059);
     let (a, b) = (phone().await, phone().await);
     let bridge = pool.open_bridge(None, None).unwrap();
     // Nothing is known about A yet: B's packet has nowhere to go.
@@ -138,7 +140,7 @@ async fn learns_a_leg_with_no_announced_address() {
 
 #[tokio::test]
 async fn refuses_hijack_and_garbage() {
-    let pool = pool(31060, 31079);
+    let pool = pool(61060, 61079);
     let (a, b, intruder) = (phone().await, phone().await, phone().await);
     let bridge = pool
         .open_bridge(None, Some(b.local_addr().unwrap()))
@@ -163,10 +165,10 @@ async fn refuses_hijack_and_garbage() {
 
 #[tokio::test]
 async fn rtcp_is_relayed_on_the_next_port() {
-    let pool = pool(31080, 31099);
+    let pool = pool(61080, 61099);
     let (a_rtp, a_rtcp) = (
-        UdpSocket::bind((LOCALHOST, 31990)).await.unwrap(),
-        UdpSocket::bind((LOCALHOST, 31991)).await.unwrap(),
+        UdpSocket::bind((LOCALHOST, 61990)).await.unwrap(),
+        UdpSocket::bind((LOCALHOST, 61991)).await.unwrap(),
     );
     let b_rtcp = phone().await;
     let bridge = pool
@@ -194,7 +196,7 @@ async fn rtcp_is_relayed_on_the_next_port() {
 
 #[tokio::test]
 async fn set_remote_moves_a_leg() {
-    let pool = pool(31100, 31119);
+    let pool = pool(61100, 61119);
     let (a, b, b2) = (phone().await, phone().await, phone().await);
     let bridge = pool
         .open_bridge(Some(a.local_addr().unwrap()), Some(b.local_addr().unwrap()))
@@ -217,7 +219,7 @@ async fn set_remote_moves_a_leg() {
 #[tokio::test]
 async fn close_frees_ports_and_exhaustion_is_an_error() {
     // Exactly two pairs: one bridge.
-    let pool = pool(31120, 31123);
+    let pool = pool(61120, 61123);
     assert_eq!(pool.free_pairs(), 2);
     let first = pool.open_bridge(None, None).unwrap();
     let ports = (first.local_port_a(), first.local_port_b());
@@ -225,8 +227,8 @@ async fn close_frees_ports_and_exhaustion_is_an_error() {
     assert!(matches!(
         pool.open_bridge(None, None),
         Err(RelayError::Exhausted {
-            lo: 31120,
-            hi: 31123
+            lo: 61120,
+            hi: 61123
         })
     ));
     first.close().await;
@@ -251,24 +253,24 @@ async fn close_frees_ports_and_exhaustion_is_an_error() {
 
 #[tokio::test]
 async fn ports_held_by_someone_else_are_skipped() {
-    let pool = pool(31130, 31137);
-    let _squatter = UdpSocket::bind((LOCALHOST, 31130)).await.unwrap();
+    let pool = pool(61130, 61137);
+    let _squatter = UdpSocket::bind((LOCALHOST, 61130)).await.unwrap();
     let bridge = pool.open_bridge(None, None).unwrap();
-    assert_ne!(bridge.local_port_a(), 31130);
-    assert_ne!(bridge.local_port_b(), 31130);
+    assert_ne!(bridge.local_port_a(), 61130);
+    assert_ne!(bridge.local_port_b(), 61130);
 }
 
 #[test]
 fn bad_range_and_no_runtime() {
     assert!(matches!(
-        PortPool::new(31141, 31141, LOCALHOST),
+        PortPool::new(61141, 61141, LOCALHOST),
         Err(RelayError::BadRange { .. })
     ));
     assert!(matches!(
         PortPool::new(20, 10, LOCALHOST),
         Err(RelayError::BadRange { .. })
     ));
-    let pool = pool(31140, 31143);
+    let pool = pool(61140, 61143);
     assert!(matches!(
         pool.open_bridge(None, None),
         Err(RelayError::NoRuntime)
@@ -277,7 +279,7 @@ fn bad_range_and_no_runtime() {
 
 #[tokio::test]
 async fn relay_table_drives_bridges_for_the_call_logic() {
-    let mut table = RelayTable::new(pool(31150, 31157));
+    let mut table = RelayTable::new(pool(61150, 61157));
     let (a, b) = (phone().await, phone().await);
     let m = table.open().unwrap();
     table.set_remote(m.id, Side::A, a.local_addr().unwrap());
@@ -304,7 +306,7 @@ async fn relay_table_drives_bridges_for_the_call_logic() {
 async fn many_bridges_under_bounded_load() {
     const CALLS: usize = 20;
     const PACKETS: u16 = 100;
-    let pool = pool(31200, 31299);
+    let pool = pool(61200, 61299);
     let mut calls = Vec::new();
     for _ in 0..CALLS {
         let (a, b) = (phone().await, phone().await);
@@ -344,7 +346,7 @@ async fn relays_over_ipv6_and_latches_on_muxed_rtcp() {
         return; // no IPv6 loopback on this machine
     };
     let b = UdpSocket::bind((v6, 0)).await.unwrap();
-    let pool = PortPool::new(31300, 31319, v6).unwrap();
+    let pool = PortPool::new(61300, 61319, v6).unwrap();
     let bridge = pool.open_bridge(None, None).unwrap();
     let (pa, pb) = (
         SocketAddr::new(v6, bridge.local_port_a()),
@@ -363,7 +365,7 @@ async fn relays_over_ipv6_and_latches_on_muxed_rtcp() {
 
 #[tokio::test]
 async fn telephone_events_pass_through_unchanged() {
-    let pool = pool(31320, 31339);
+    let pool = pool(61320, 61339);
     let (a, b) = (phone().await, phone().await);
     let bridge = pool
         .open_bridge(Some(a.local_addr().unwrap()), Some(b.local_addr().unwrap()))
