@@ -444,6 +444,28 @@ fn a_lost_dns_answer_times_out_and_is_retried() {
 }
 
 #[test]
+fn ipv6_addresses_are_skipped_by_an_ipv4_box() {
+    let mut w = World::new(false, no_keepalive());
+    w.dns.insert(
+        "sip.primary.test".into(),
+        vec![udp("[2001:db8::10]:5060"), udp(PRIMARY)],
+    );
+    w.run_for(secs(1));
+    let client = w.group.client(ProviderRole::Primary).unwrap();
+    assert!(client.state().is_registered());
+    assert_eq!(client.resolved(), &[udp(PRIMARY)]);
+
+    let mut w = World::new(false, no_keepalive());
+    w.dns
+        .insert("sip.primary.test".into(), vec![udp("[2001:db8::10]:5060")]);
+    w.run_for(secs(1));
+    match w.group.client(ProviderRole::Primary).unwrap().state() {
+        TrunkState::Failed { reason, .. } => assert_eq!(reason, &FailureReason::ResolveFailed),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn a_timeout_moves_to_the_next_resolved_address() {
     let mut w = World::new(false, no_keepalive());
     w.dns.insert(

@@ -236,6 +236,7 @@ impl RegistrationClient {
         if self.stopped || self.in_flight.is_some() {
             return None;
         }
+        self.drop_unreachable(local, now);
         let peer = self.current_peer();
         if self.stopping {
             let (Some(bound), Some(peer)) = (self.bound, peer) else {
@@ -432,6 +433,22 @@ impl RegistrationClient {
             _ => None,
         };
         [self.next_register, keepalive].into_iter().flatten().min()
+    }
+
+    /// An IPv4-only box cannot send to the provider's IPv6 addresses: drop them (and fail the
+    /// resolution when nothing else is left) rather than time out on each.
+    fn drop_unreachable(&mut self, local: &LocalContact, now: Instant) {
+        if !local.addr.is_ipv4() || self.targets.iter().all(|p| p.addr.is_ipv4()) {
+            return;
+        }
+        let current = self.current_peer();
+        self.targets.retain(|p| p.addr.is_ipv4());
+        self.target_idx = current
+            .and_then(|c| self.targets.iter().position(|p| *p == c))
+            .unwrap_or(0);
+        if self.targets.is_empty() && !self.stopping {
+            self.fail(FailureReason::ResolveFailed, None, now);
+        }
     }
 
     /// When the address we would put in Contact differs from the one bound (NAT rebinding, new
