@@ -215,6 +215,14 @@ impl Rig {
             assert!(self.in_flight.is_none());
             return;
         }
+        // Never spinning: after the outputs were drained, nothing is due any more.
+        if let Some(t) = self.client.poll_timeout() {
+            assert!(
+                t > self.now,
+                "deadline {:?} not in the future",
+                t - self.now
+            );
+        }
         // Never silent: a transaction is out, or a deadline is set.
         assert!(
             self.in_flight.is_some() || self.client.poll_timeout().is_some(),
