@@ -18,6 +18,9 @@
 //!   OPTIONS or CRLF keep-alives while registered; REGISTER with Expires 0 on shutdown.
 //! * [`TrunkGroup`] — primary + optional secondary; [`TrunkGroup::active`] says which one calls
 //!   use; [`TrunkGroup::report_invite_failure`] is the call code's hook for 5xx/timeouts.
+//! * [`called_number`] — the DID an INVITE from the provider is for (Request-URI, else
+//!   P-Called-Party-ID, else To: registration trunks send to our Contact, whose user is the
+//!   account username).
 //! * [`resolve`] — RFC 3263 server location as a step machine over DNS answers
 //!   ([`Resolution`]); the daemon's `resolver` performs the lookups.
 //!
@@ -66,6 +69,7 @@ mod backoff;
 mod client;
 mod config;
 mod group;
+mod inbound;
 mod message;
 pub mod resolve;
 mod state;
@@ -74,6 +78,7 @@ pub use backoff::Backoff;
 pub use client::RegistrationClient;
 pub use config::{KeepAlive, LocalContact, ProviderConfig, TrunkTiming};
 pub use group::{ProviderRole, ProviderStatus, TrunkGroup};
+pub use inbound::called_number;
 pub use resolve::{Answer, NaptrRecord, Query, Resolution, SrvRecord, Step, Target};
 pub use state::{FailureReason, TrunkState};
 
