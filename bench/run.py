@@ -37,17 +37,23 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def parse_args():
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="1-minute smoke version")
-    p.add_argument("--no-build", action="store_true",
-                   help="use target/release/centralita as it is")
+    p.add_argument("--no-build", action="store_true", help="use target/release/centralita as it is")
     p.add_argument("--binary", help="bench this centralita binary instead (implies --no-build)")
     p.add_argument("--phases", default="abc", help="subset of a,b,c to run (d always runs)")
-    p.add_argument("--calls", type=int, help="concurrent calls of phase (c) (default 800, quick 100)")
+    p.add_argument(
+        "--calls", type=int, help="concurrent calls of phase (c) (default 800, quick 100)"
+    )
     p.add_argument("--rtp-window", type=int, help="seconds of phase (c) measured")
     p.add_argument("--reg-rate", type=int, help="offered REGISTERs per second")
     p.add_argument("--setup-rate", type=int, help="offered call set-ups per second")
-    p.add_argument("--rust-log", default=os.environ.get("BENCH_RUST_LOG", "warn"),
-                   help="RUST_LOG of the daemon (default warn: logging is not what we measure)")
-    p.add_argument("--keep", action="store_true", help="keep the run folder (kept anyway on failure)")
+    p.add_argument(
+        "--rust-log",
+        default=os.environ.get("BENCH_RUST_LOG", "warn"),
+        help="RUST_LOG of the daemon (default warn: logging is not what we measure)",
+    )
+    p.add_argument(
+        "--keep", action="store_true", help="keep the run folder (kept anyway on failure)"
+    )
     return p.parse_args()
 
 
@@ -79,14 +85,21 @@ def main():
     args = parse_args()
     version = sipp_version()
     if version is None:
-        print("bench: SIPp not found; install it with `apt-get install sip-tester`", file=sys.stderr)
+        print(
+            "bench: SIPp not found; install it with `apt-get install sip-tester`", file=sys.stderr
+        )
         return 2
     plan = make_plan(args)
     workdir = tempfile.mkdtemp(prefix="centralita-bench-")
-    res = {"mode": "quick" if args.quick else "full", "workdir": workdir,
-           "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "sipp_version": version, "cores": os.cpu_count(), "notes": [],
-           "loadavg": procstat.loadavg()}
+    res = {
+        "mode": "quick" if args.quick else "full",
+        "workdir": workdir,
+        "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "sipp_version": version,
+        "cores": os.cpu_count(),
+        "notes": [],
+        "loadavg": procstat.loadavg(),
+    }
     ok = False
     d = None
     try:
@@ -95,28 +108,46 @@ def main():
             log(f"building the release daemon (log: {workdir}/build.log)")
             binary = dmn.build(REPO, os.path.join(workdir, "build.log"))
         res["binary"] = binary
-        pools = tenant.make_pools(plan.reg_users, max(plan.rtp_calls, 100),
-                                  plan.setup_callees + plan.rtp_calls)
+        pools = tenant.make_pools(
+            plan.reg_users, max(plan.rtp_calls, 100), plan.setup_callees + plan.rtp_calls
+        )
         data = os.path.join(workdir, "data")
         os.makedirs(data)
         doc = os.path.join(workdir, "bench-tenant.json")
         tenant.write_tenant(doc, pools)
-        log(f"importing bench tenant {tenant.TENANT_ID} ({len(list(pools.all_extensions()))} extensions)")
+        users = len(list(pools.all_extensions()))
+        log(f"importing bench tenant {tenant.TENANT_ID} ({users} extensions)")
         dmn.import_tenant(binary, data, doc, os.path.join(workdir, "import.log"))
         audio = os.path.join(workdir, "tone.pcmu")
         tenant.write_tone(audio)
         ports = Ports()
-        d = dmn.Daemon(binary, data, f"127.0.0.1:{ports.sip}", f"127.0.0.1:{ports.http}",
-                       f"{ports.rtp_lo}-{ports.rtp_hi}", os.path.join(workdir, "daemon.log"),
-                       args.rust_log)
+        d = dmn.Daemon(
+            binary,
+            data,
+            f"127.0.0.1:{ports.sip}",
+            f"127.0.0.1:{ports.http}",
+            f"{ports.rtp_lo}-{ports.rtp_hi}",
+            os.path.join(workdir, "daemon.log"),
+            args.rust_log,
+        )
         d.start()
         log(f"daemon ready, pid {d.pid}")
-        ctx = Ctx(workdir=workdir, plan=plan, ports=ports, pools=pools, daemon=d,
-                  audio_file=audio, notes=res["notes"])
+        ctx = Ctx(
+            workdir=workdir,
+            plan=plan,
+            ports=ports,
+            pools=pools,
+            daemon=d,
+            audio_file=audio,
+            notes=res["notes"],
+        )
         time.sleep(plan.idle_s)
         res["idle_start_kb"] = ctx.sample().rss_kb
-        phases = [("a", "register", phase_register), ("b", "setups", phase_setups),
-                  ("c", "media", phase_media)]
+        phases = [
+            ("a", "register", phase_register),
+            ("b", "setups", phase_setups),
+            ("c", "media", phase_media),
+        ]
         for letter, key, fn in phases:
             if letter not in args.phases:
                 continue
@@ -130,8 +161,10 @@ def main():
                     traceback.print_exc(file=f)
                 res[key] = f"bench error {e!r} (traceback in {workdir}/phase_{letter}_error.txt)"
             if not d.alive():
-                res["notes"].append(f"the daemon DIED during phase ({letter}), exit code "
-                                    f"{d.proc.returncode}; see {workdir}/daemon.log")
+                res["notes"].append(
+                    f"the daemon DIED during phase ({letter}), exit code "
+                    f"{d.proc.returncode}; see {workdir}/daemon.log"
+                )
                 break
         if d.alive():
             time.sleep(plan.idle_s)

@@ -36,8 +36,20 @@ class Plan:
     idle_s: float = 3.0  # quiet time before an idle RSS reading
 
 
-QUICK = Plan(reg_users=300, reg_peak=4000, reg_churn_rate=1000, reg_churn_s=9, setup_callees=20, setup_calls=4000, setup_rate=2000,
-             setup_limit=300, rtp_calls=100, rtp_rate=50, rtp_window_s=8, idle_s=1.5)
+QUICK = Plan(
+    reg_users=300,
+    reg_peak=4000,
+    reg_churn_rate=1000,
+    reg_churn_s=9,
+    setup_callees=20,
+    setup_calls=4000,
+    setup_rate=2000,
+    setup_limit=300,
+    rtp_calls=100,
+    rtp_rate=50,
+    rtp_window_s=8,
+    idle_s=1.5,
+)
 
 
 @dataclass

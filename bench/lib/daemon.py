@@ -24,11 +24,16 @@ def build(repo, log_path, timeout_s=1800):
     env.pop("CARGO_TARGET_DIR", None)
     with open(log_path, "w") as log:
         try:
-            rc = subprocess.run(["cargo", "build", "--release", "-p", "centralita"],
-                                cwd=repo, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                timeout=timeout_s).returncode
-        except subprocess.TimeoutExpired:
-            raise DaemonError(f"release build took over {timeout_s}s (log: {log_path})")
+            rc = subprocess.run(
+                ["cargo", "build", "--release", "-p", "centralita"],
+                cwd=repo,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                timeout=timeout_s,
+            ).returncode
+        except subprocess.TimeoutExpired as e:
+            raise DaemonError(f"release build took over {timeout_s}s (log: {log_path})") from e
     binary = os.path.join(repo, "target", "release", "centralita")
     if rc != 0 or not os.path.exists(binary):
         raise DaemonError(f"release build failed, rc={rc} (log: {log_path}):\n" + _tail(log_path))
@@ -38,18 +43,32 @@ def build(repo, log_path, timeout_s=1800):
 def import_tenant(binary, data_dir, doc_path, log_path, timeout_s=300):
     with open(log_path, "w") as log:
         try:
-            rc = subprocess.run([binary, "import", "--data", data_dir, doc_path],
-                                stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s).returncode
-        except subprocess.TimeoutExpired:
-            raise DaemonError(f"import took over {timeout_s}s (log: {log_path})")
+            rc = subprocess.run(
+                [binary, "import", "--data", data_dir, doc_path],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout_s,
+            ).returncode
+        except subprocess.TimeoutExpired as e:
+            raise DaemonError(f"import took over {timeout_s}s (log: {log_path})") from e
     if rc != 0:
         raise DaemonError(f"import of the bench tenant failed, rc={rc}:\n" + _tail(log_path))
 
 
 class Daemon:
     def __init__(self, binary, data_dir, sip, http, rtp_ports, stderr_path, rust_log):
-        self.args = [binary, "run", "--data", data_dir, "--sip", sip, "--http", http,
-                     "--rtp-ports", rtp_ports]
+        self.args = [
+            binary,
+            "run",
+            "--data",
+            data_dir,
+            "--sip",
+            sip,
+            "--http",
+            http,
+            "--rtp-ports",
+            rtp_ports,
+        ]
         self.stderr_path = stderr_path
         self.rust_log = rust_log
         self.proc = None
@@ -60,21 +79,32 @@ class Daemon:
     def start(self, timeout_s=30):
         env = dict(os.environ)
         env["RUST_LOG"] = self.rust_log
-        self._stderr = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, env=env, text=True, bufsize=1)
+        # Held open for the daemon's whole life (closed in stop()).
+        self._stderr = open(self.stderr_path, "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            self.args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            text=True,
+            bufsize=1,
+        )
         # Keep draining stdout for the whole run: a full pipe would block the
         # daemon in a write and look like a performance problem.
         threading.Thread(target=self._read_stdout, daemon=True).start()
         deadline = time.monotonic() + timeout_s
         while not self._ready.is_set():
             if self.proc.poll() is not None:
-                raise DaemonError(f"daemon exited with {self.proc.returncode} before ready:\n"
-                                  + _tail(self.stderr_path))
+                raise DaemonError(
+                    f"daemon exited with {self.proc.returncode} before ready:\n"
+                    + _tail(self.stderr_path)
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise DaemonError(f"no 'centralita ready' line within {timeout_s}s:\n"
-                                  + _tail(self.stderr_path))
+                raise DaemonError(
+                    f"no 'centralita ready' line within {timeout_s}s:\n" + _tail(self.stderr_path)
+                )
             self._ready.wait(0.1)
         return self
 

@@ -102,15 +102,21 @@ def phase_media(ctx):
     rate = max(1, round(plan.rtp_rate / groups_n))
 
     echo_answer = render("callee_answer", ctx.workdir)
-    stream_answer = render("callee_stream", ctx.workdir, audio_file=ctx.audio_file,
-                           stream_ms=stream_ms)
-    stream_call = render("caller_stream", ctx.workdir, audio_file=ctx.audio_file,
-                         stream_ms=stream_ms, settle_ms=settle_ms)
+    stream_answer = render(
+        "callee_stream", ctx.workdir, audio_file=ctx.audio_file, stream_ms=stream_ms
+    )
+    stream_call = render(
+        "caller_stream",
+        ctx.workdir,
+        audio_file=ctx.audio_file,
+        stream_ms=stream_ms,
+        settle_ms=settle_ms,
+    )
     echo_call = render("caller_echo", ctx.workdir, hold_ms=stream_ms + settle_ms)
 
     callee_next = pools.callee_first + plan.setup_callees
     caller_next = pools.caller_first
-    groups, callers = [], []
+    groups = []
     try:
         for g, (nf, nr) in enumerate(zip(_split(n_fwd, groups_n), _split(n_rev, groups_n))):
             grp = Group()
@@ -122,24 +128,56 @@ def phase_media(ctx):
             callee_next += nf + nr
             caller_next += nf + nr
             grp.fwd_callee = launch_callees(
-                ctx, f"rtp{g}_fwd_callees", fwd_callees, echo_answer, ports.sipp_sip(slot + 1),
-                ports.sipp_media(slot + 1, spacing), hold_s, rtp_echo=True,
-                rtp_buffsize=ECHO_BUFFER)
+                ctx,
+                f"rtp{g}_fwd_callees",
+                fwd_callees,
+                echo_answer,
+                ports.sipp_sip(slot + 1),
+                ports.sipp_media(slot + 1, spacing),
+                hold_s,
+                rtp_echo=True,
+                rtp_buffsize=ECHO_BUFFER,
+            )
             grp.rev_callee = launch_callees(
-                ctx, f"rtp{g}_rev_callees", rev_callees, stream_answer, ports.sipp_sip(slot + 3),
-                ports.sipp_media(slot + 3, spacing), hold_s)
+                ctx,
+                f"rtp{g}_rev_callees",
+                rev_callees,
+                stream_answer,
+                ports.sipp_sip(slot + 3),
+                ports.sipp_media(slot + 3, spacing),
+                hold_s,
+            )
             csv_f, csv_r = ctx.path(f"rtp{g}_fwd_calls.csv"), ctx.path(f"rtp{g}_rev_calls.csv")
             tenant.write_calls_csv(csv_f, zip(fwd_callers, fwd_callees))
             tenant.write_calls_csv(csv_r, zip(rev_callers, rev_callees))
-            grp.fwd_caller = Sipp(f"rtp{g}_fwd_caller", ctx.workdir, stream_call, ctx.target,
-                                  ports.sipp_sip(slot), inf=csv_f, calls=nf, rate=rate, limit=nf,
-                                  timeout_s=caller_timeout,
-                                  media_port=ports.sipp_media(slot, spacing))
-            grp.rev_caller = Sipp(f"rtp{g}_rev_caller", ctx.workdir, echo_call, ctx.target,
-                                  ports.sipp_sip(slot + 2), inf=csv_r, calls=nr, rate=rate,
-                                  limit=nr, timeout_s=caller_timeout,
-                                  media_port=ports.sipp_media(slot + 2, spacing), rtp_echo=True,
-                                  rtp_buffsize=ECHO_BUFFER)
+            grp.fwd_caller = Sipp(
+                f"rtp{g}_fwd_caller",
+                ctx.workdir,
+                stream_call,
+                ctx.target,
+                ports.sipp_sip(slot),
+                inf=csv_f,
+                calls=nf,
+                rate=rate,
+                limit=nf,
+                timeout_s=caller_timeout,
+                media_port=ports.sipp_media(slot, spacing),
+            )
+            grp.rev_caller = Sipp(
+                f"rtp{g}_rev_caller",
+                ctx.workdir,
+                echo_call,
+                ctx.target,
+                ports.sipp_sip(slot + 2),
+                inf=csv_r,
+                calls=nr,
+                rate=rate,
+                limit=nr,
+                timeout_s=caller_timeout,
+                media_port=ports.sipp_media(slot + 2, spacing),
+                rtp_echo=True,
+                rtp_buffsize=ECHO_BUFFER,
+            )
             groups.append(grp)
         wait_registered([s for grp in groups for s in (grp.fwd_callee, grp.rev_callee)])
         return _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing)
@@ -152,8 +190,11 @@ def phase_media(ctx):
 
 def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
     plan = ctx.plan
-    every = [s for grp in groups for s in (grp.fwd_caller, grp.rev_caller, grp.fwd_callee,
-                                          grp.rev_callee)]
+    every = [
+        s
+        for grp in groups
+        for s in (grp.fwd_caller, grp.rev_caller, grp.fwd_callee, grp.rev_callee)
+    ]
     rss_before = ctx.sample().rss_kb
     udp_before = procstat.udp_counters()
     t0 = time.monotonic()
@@ -169,8 +210,11 @@ def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
     s2 = ctx.sample()
     g2 = procstat.group_ticks(s.pid for s in every)
     h2 = procstat.host_cpu()
-    calls_up = sum(stat_int(grp.fwd_caller.stats(), "CurrentCall")
-                   + stat_int(grp.rev_caller.stats(), "CurrentCall") for grp in groups)
+    calls_up = sum(
+        stat_int(grp.fwd_caller.stats(), "CurrentCall")
+        + stat_int(grp.rev_caller.stats(), "CurrentCall")
+        for grp in groups
+    )
 
     fwd = Half("forward (caller->box->callee)", n_fwd)
     rev = Half("reverse (callee->box->caller)", n_rev)
@@ -197,13 +241,21 @@ def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
             half.errors += caller.errors_tail(1)
     window = s2.at - s1.at
     return MediaResult(
-        calls_target=n_fwd + n_rev, calls_up=calls_up, sipp_instances=len(every),
-        window_s=window, daemon_cores=procstat.cores_used(s1, s2),
+        calls_target=n_fwd + n_rev,
+        calls_up=calls_up,
+        sipp_instances=len(every),
+        window_s=window,
+        daemon_cores=procstat.cores_used(s1, s2),
         sipp_cores=(g2 - g1) / procstat.CLK_TCK / window if window > 0 else 0.0,
         host_cores=procstat.host_busy_cores(h1, h2),
-        rss_before_kb=rss_before, rss_loaded_kb=s2.rss_kb, fds_loaded=s2.fds,
-        threads_loaded=s2.threads, halves=[fwd, rev],
-        udp=procstat.udp_delta(udp_before, procstat.udp_counters()), drops=drops)
+        rss_before_kb=rss_before,
+        rss_loaded_kb=s2.rss_kb,
+        fds_loaded=s2.fds,
+        threads_loaded=s2.threads,
+        halves=[fwd, rev],
+        udp=procstat.udp_delta(udp_before, procstat.udp_counters()),
+        drops=drops,
+    )
 
 
 def _count(half, sent, received):
@@ -228,8 +280,9 @@ def _drops_by_owner(ctx, groups_n, spacing):
         "daemon RTP relay sockets": procstat.drops_in(d, p.rtp_lo, p.rtp_hi),
         "daemon SIP socket": d.get(p.sip, 0),
         "SIPp echo sockets": sum(procstat.drops_in(d, b, b + 3) for b in media(1) + media(2)),
-        "SIPp rtp_stream sockets (never read by SIPp 3.6: the echoes end there)":
-            sum(procstat.drops_in(d, b, b + spacing - 1) for b in media(0) + media(3)),
+        "SIPp rtp_stream sockets (never read by SIPp 3.6: the echoes end there)": sum(
+            procstat.drops_in(d, b, b + spacing - 1) for b in media(0) + media(3)
+        ),
     }
 
 

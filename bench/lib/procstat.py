@@ -43,7 +43,7 @@ def cpu_ticks(pid):
         return 0
     # The command name (field 2) may hold spaces and parentheses: split after
     # the last ')' so field numbering is right whatever the name is.
-    rest = raw[raw.rfind(")") + 2:].split()
+    rest = raw[raw.rfind(")") + 2 :].split()
     # rest[0] is field 3 (state); utime is field 14, stime field 15.
     return int(rest[11]) + int(rest[12])
 
@@ -87,7 +87,7 @@ def udp_counters():
     other programs' traffic is in it too, so only deltas over a phase mean
     anything, and only as a hint)."""
     with open("/proc/net/snmp") as f:
-        lines = [l.split() for l in f if l.startswith("Udp:")]
+        lines = [row.split() for row in f if row.startswith("Udp:")]
     if len(lines) < 2:
         return {}
     names, values = lines[0][1:], lines[1][1:]

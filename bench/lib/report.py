@@ -23,14 +23,21 @@ def _verdict(ok):
 
 
 def _runs_table(runs):
-    lines = ["    run              offered/s   done  failed retrans   secs  achieved/s"
-             "  daemon CPU  SIPp CPU  host busy"]
+    lines = [
+        "    run              offered/s   done  failed retrans   secs  achieved/s"
+        "  daemon CPU  SIPp CPU  host busy"
+    ]
     for r in runs:
-        lines.append(f"    {r.name:<16} {r.offered_rate:>9} {r.successful:>6} {r.failed:>7}"
-                     f" {r.retransmissions:>7} {r.seconds:>6.2f} {r.rate:>11.0f}"
-                     f" {r.daemon_cores:>8.2f} c {r.sipp_cores:>7.2f} c {r.host_cores:>7.2f} c"
-                     + ("  (= offered: raise the offer)"
-                        if r.open_loop and r.rate >= 0.97 * r.offered_rate else ""))
+        lines.append(
+            f"    {r.name:<16} {r.offered_rate:>9} {r.successful:>6} {r.failed:>7}"
+            f" {r.retransmissions:>7} {r.seconds:>6.2f} {r.rate:>11.0f}"
+            f" {r.daemon_cores:>8.2f} c {r.sipp_cores:>7.2f} c {r.host_cores:>7.2f} c"
+            + (
+                "  (= offered: raise the offer)"
+                if r.open_loop and r.rate >= 0.97 * r.offered_rate
+                else ""
+            )
+        )
         for e in r.errors[-2:]:
             lines.append(f"      sipp: {e[:150]}")
     return lines
@@ -38,22 +45,30 @@ def _runs_table(runs):
 
 def render(res):
     t = TARGETS
-    out = [f"Centralita SIPp benchmark ({res['mode']}) - {res['when']}",
-           f"  binary {res['binary']}", f"  {res['sipp_version']}; {res['cores']} cores,"
-           " SIPp on the same cores; run folder " + res["workdir"],
-           f"  host load average at start {res.get('loadavg', '?')} ('host busy' below counts"
-           " every process: the machine is shared, others' work slows both sides)", ""]
+    out = [
+        f"Centralita SIPp benchmark ({res['mode']}) - {res['when']}",
+        f"  binary {res['binary']}",
+        f"  {res['sipp_version']}; {res['cores']} cores,"
+        " SIPp on the same cores; run folder " + res["workdir"],
+        f"  host load average at start {res.get('loadavg', '?')} ('host busy' below counts"
+        " every process: the machine is shared, others' work slows both sides)",
+        "",
+    ]
     if "idle_start_kb" in res:
         kb = res["idle_start_kb"]
-        out.append(f"(d) idle RSS after start: {_mb(kb)}  [target < {t['idle_rss_mb']} MB]"
-                   f" {_verdict(kb < t['idle_rss_mb'] * 1024)}")
+        out.append(
+            f"(d) idle RSS after start: {_mb(kb)}  [target < {t['idle_rss_mb']} MB]"
+            f" {_verdict(kb < t['idle_rss_mb'] * 1024)}"
+        )
     reg = res.get("register")
     if isinstance(reg, dict):
         out += ["", "(a) authenticated REGISTERs (REGISTER, 401, REGISTER+Digest MD5, 200)"]
         out += _runs_table(reg["runs"])
         peak = max(r.rate for r in reg["runs"][:2])
-        out.append(f"    best rate: {peak:.0f} REG/s  [target {t['reg_per_s']}]"
-                   f" {_verdict(peak >= t['reg_per_s'])}")
+        out.append(
+            f"    best rate: {peak:.0f} REG/s  [target {t['reg_per_s']}]"
+            f" {_verdict(peak >= t['reg_per_s'])}"
+        )
         out.append("    daemon RSS: " + "; ".join(f"{label} {_mb(kb)}" for label, kb in reg["rss"]))
         out += _churn_lines(reg["churn_timeline"], reg["runs"][-1])
     elif reg:
@@ -61,16 +76,24 @@ def render(res):
     setups = res.get("setups")
     if isinstance(setups, dict):
         run = setups["runs"][0]
-        out += ["", "(b) authenticated call set-ups (INVITE, 407, ACK, INVITE+auth, 100/180/200,"
-                " ACK, BYE, 200; no media)"]
+        out += [
+            "",
+            "(b) authenticated call set-ups (INVITE, 407, ACK, INVITE+auth, 100/180/200,"
+            " ACK, BYE, 200; no media)",
+        ]
         out += _runs_table(setups["runs"])
-        out.append(f"    achieved: {run.rate:.0f} set-ups/s  [target {t['setups_per_s']}]"
-                   f" {_verdict(run.rate >= t['setups_per_s'] and run.failed == 0)}")
+        out.append(
+            f"    achieved: {run.rate:.0f} set-ups/s  [target {t['setups_per_s']}]"
+            f" {_verdict(run.rate >= t['setups_per_s'] and run.failed == 0)}"
+        )
     elif setups:
         out += ["", f"(b) call set-up phase failed: {setups}"]
     media = res.get("media")
     if media is not None and not isinstance(media, str):
-        out += ["", "(c) concurrent G.711 calls, RTP relayed both ways at 50 packets/s per direction"]
+        out += [
+            "",
+            "(c) concurrent G.711 calls, RTP relayed both ways at 50 packets/s per direction",
+        ]
         out += _media_lines(media, res["mode"] == "quick")
     elif media:
         out += ["", f"(c) media phase failed: {media}"]
@@ -78,8 +101,10 @@ def render(res):
         out += ["", f"(d) idle RSS after the load: {_mb(res['idle_end_kb'])}"]
     if "exit" in res:
         code, secs, killed = res["exit"]
-        out.append(f"daemon shutdown on SIGTERM: exit {code} in {secs:.2f}s"
-                   + (" (had to SIGKILL it)" if killed else ""))
+        out.append(
+            f"daemon shutdown on SIGTERM: exit {code} in {secs:.2f}s"
+            + (" (had to SIGKILL it)" if killed else "")
+        )
     for note in res.get("notes", []):
         out.append(f"NOTE: {note}")
     return "\n".join(out)
@@ -94,12 +119,16 @@ def _churn_lines(timeline, run):
     growth = last_third[-1] - last_third[0]
     lines = [f"    RSS (MB) during {run.successful} re-registrations at {run.rate:.0f}/s: {points}"]
     if end < 40:
-        lines.append(f"    RSS growth over the last third: {growth:+d} KB (churn of {end:.0f}s is"
-                     " shorter than a transaction's 32 s life: not judged)")
+        lines.append(
+            f"    RSS growth over the last third: {growth:+d} KB (churn of {end:.0f}s is"
+            " shorter than a transaction's 32 s life: not judged)"
+        )
     else:
-        lines.append(f"    RSS growth over the last third of the churn: {growth:+d} KB"
-                     f" {_verdict(growth < 2048)} (flat = under 2 MB; state that lives ~32 s"
-                     " must have levelled off by then)")
+        lines.append(
+            f"    RSS growth over the last third of the churn: {growth:+d} KB"
+            f" {_verdict(growth < 2048)} (flat = under 2 MB; state that lives ~32 s"
+            " must have levelled off by then)"
+        )
     return lines
 
 
@@ -108,37 +137,58 @@ def _media_lines(m, quick):
     up = max(m.calls_up, 1)
     pct = m.daemon_cores / up * 100
     kb = (m.rss_loaded_kb - m.rss_before_kb) / up
-    lines = [f"    calls up during the window: {m.calls_up} of {m.calls_target}"
-             + (f"  [target {t['calls']} applies to the full run]" if quick else
-                f"  [target {t['calls']}] {_verdict(m.calls_up >= t['calls'])}")]
+    lines = [
+        f"    calls up during the window: {m.calls_up} of {m.calls_target}"
+        + (
+            f"  [target {t['calls']} applies to the full run]"
+            if quick
+            else f"  [target {t['calls']}] {_verdict(m.calls_up >= t['calls'])}"
+        )
+    ]
     worst = None
     for h in m.halves:
         loss = h.loss
-        shown = f"unread ({h.unread} SIPp counters missing)" if loss is None else f"{loss * 100:.4f}%"
+        shown = (
+            f"unread ({h.unread} SIPp counters missing)" if loss is None else f"{loss * 100:.4f}%"
+        )
         if loss is not None:
             worst = loss if worst is None else max(worst, loss)
-        lines.append(f"    {h.name}: {h.calls} calls, {h.successful} ok / {h.failed} failed,"
-                     f" {h.stopped} streams ran to the end; sent {h.sent}, received"
-                     f" {h.received}: loss {shown}")
+        lines.append(
+            f"    {h.name}: {h.calls} calls, {h.successful} ok / {h.failed} failed,"
+            f" {h.stopped} streams ran to the end; sent {h.sent}, received"
+            f" {h.received}: loss {shown}"
+        )
         for e in h.errors[-2:]:
             lines.append(f"      sipp: {e[:150]}")
     if worst is not None:
-        lines.append(f"    worst loss: {worst * 100:.4f}%  [target < {t['loss'] * 100:.1f}%]"
-                     f" {_verdict(worst < t['loss'])}")
-    lines.append(f"    daemon CPU over {m.window_s:.1f}s: {m.daemon_cores:.3f} cores ="
-                 f" {pct:.3f}% of a core per bridged call  [target <= {t['core_pct_per_call']}%]"
-                 f" {_verdict(pct <= t['core_pct_per_call'])}")
-    lines.append(f"    SIPp ({m.sipp_instances} instances) CPU over the window: {m.sipp_cores:.2f} cores;"
-                 f" whole host busy {m.host_cores:.2f} cores")
-    lines.append(f"    daemon RSS: {_mb(m.rss_before_kb)} before, {_mb(m.rss_loaded_kb)} loaded ="
-                 f" {kb:.1f} KB per call  [target < {t['kb_per_call']} KB]"
-                 f" {_verdict(kb < t['kb_per_call'])}")
+        lines.append(
+            f"    worst loss: {worst * 100:.4f}%  [target < {t['loss'] * 100:.1f}%]"
+            f" {_verdict(worst < t['loss'])}"
+        )
+    lines.append(
+        f"    daemon CPU over {m.window_s:.1f}s: {m.daemon_cores:.3f} cores ="
+        f" {pct:.3f}% of a core per bridged call  [target <= {t['core_pct_per_call']}%]"
+        f" {_verdict(pct <= t['core_pct_per_call'])}"
+    )
+    lines.append(
+        f"    SIPp ({m.sipp_instances} instances) CPU over the window: {m.sipp_cores:.2f} cores;"
+        f" whole host busy {m.host_cores:.2f} cores"
+    )
+    lines.append(
+        f"    daemon RSS: {_mb(m.rss_before_kb)} before, {_mb(m.rss_loaded_kb)} loaded ="
+        f" {kb:.1f} KB per call  [target < {t['kb_per_call']} KB]"
+        f" {_verdict(kb < t['kb_per_call'])}"
+    )
     lines.append(f"    daemon open fds {m.fds_loaded}, threads {m.threads_loaded} while loaded")
-    lines.append("    kernel drops per socket owner at the end of the streams: "
-                 + "; ".join(f"{k} {v}" for k, v in m.drops.items()))
+    lines.append(
+        "    kernel drops per socket owner at the end of the streams: "
+        + "; ".join(f"{k} {v}" for k, v in m.drops.items())
+    )
     u = m.udp
-    lines.append(f"    kernel UDP counters over the phase (whole host): in {u['InDatagrams']},"
-                 f" receive-buffer drops {u['RcvbufErrors']}, no port {u['NoPorts']}")
+    lines.append(
+        f"    kernel UDP counters over the phase (whole host): in {u['InDatagrams']},"
+        f" receive-buffer drops {u['RcvbufErrors']}, no port {u['NoPorts']}"
+    )
     return lines
 
 

@@ -9,7 +9,9 @@ instead.
 import os
 import re
 
-SCENARIO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios")
+SCENARIO_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios"
+)
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
 
 

@@ -30,9 +30,26 @@ STREAM_RE = re.compile(r"\n\s+(\d+) Total RTP pckts sent\s+[\d.]+ kB/s RTP OUT")
 
 
 class Sipp:
-    def __init__(self, name, workdir, scenario, target, local_port, *, inf=None,
-                 calls=None, rate=None, limit=None, timeout_s=60, media_port=None,
-                 rtp_echo=False, ooc=None, trace_err=True, rtp_buffsize=None, extra=()):
+    def __init__(
+        self,
+        name,
+        workdir,
+        scenario,
+        target,
+        local_port,
+        *,
+        inf=None,
+        calls=None,
+        rate=None,
+        limit=None,
+        timeout_s=60,
+        media_port=None,
+        rtp_echo=False,
+        ooc=None,
+        trace_err=True,
+        rtp_buffsize=None,
+        extra=(),
+    ):
         self.name = name
         self.workdir = workdir
         self.timeout_s = timeout_s
@@ -42,15 +59,40 @@ class Sipp:
         self.error_file = base + "_errors.log"
         self.log_file = base + "_logs.log"
         self.stderr_file = base + "_stderr.log"
-        args = [SIPP, target, "-sf", scenario, "-i", "127.0.0.1", "-mi", "127.0.0.1",
-                "-p", str(local_port), "-t", "u1", "-nostdin", "-f", "3600",
-                "-trace_stat", "-stf", self.stat_file, "-fd", "1",
-                "-trace_screen", "-screen_file", self.screen_file,
-                "-trace_logs", "-log_file", self.log_file,
-                # Big SIP socket buffers: a burst of 401s must not be dropped by
-                # the load generator's own kernel queue and counted as the box's.
-                "-buff_size", str(4 * 1024 * 1024),
-                "-timeout", f"{int(timeout_s)}s"]
+        args = [
+            SIPP,
+            target,
+            "-sf",
+            scenario,
+            "-i",
+            "127.0.0.1",
+            "-mi",
+            "127.0.0.1",
+            "-p",
+            str(local_port),
+            "-t",
+            "u1",
+            "-nostdin",
+            "-f",
+            "3600",
+            "-trace_stat",
+            "-stf",
+            self.stat_file,
+            "-fd",
+            "1",
+            "-trace_screen",
+            "-screen_file",
+            self.screen_file,
+            "-trace_logs",
+            "-log_file",
+            self.log_file,
+            # Big SIP socket buffers: a burst of 401s must not be dropped by
+            # the load generator's own kernel queue and counted as the box's.
+            "-buff_size",
+            str(4 * 1024 * 1024),
+            "-timeout",
+            f"{int(timeout_s)}s",
+        ]
         if trace_err:
             # Not on callee instances: SIPp writes an "out-of-call INVITE"
             # event there for every call, a file write per call set-up.
@@ -79,8 +121,13 @@ class Sipp:
 
     def start(self):
         with open(self.stderr_file, "w") as err:
-            self.proc = subprocess.Popen(self.args, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err)
+            self.proc = subprocess.Popen(
+                self.args,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         self.started = time.monotonic()
         LIVE.add(self)
         return self
@@ -170,7 +217,7 @@ class Sipp:
         """Last row of the statistics CSV as {column: value} ({} if none)."""
         try:
             with open(self.stat_file, errors="replace") as f:
-                rows = [l.rstrip("\n") for l in f if l.strip()]
+                rows = [row.rstrip("\n") for row in f if row.strip()]
         except FileNotFoundError:
             return {}
         if len(rows) < 2:

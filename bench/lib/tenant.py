@@ -45,7 +45,9 @@ class Pools:
 def make_pools(reg_count, caller_count, callee_count):
     # Four-digit numbers (what a small office dials), one block per pool.
     if reg_count > 4000 or caller_count > 2000 or callee_count > 3000:
-        raise ValueError("bench pools: at most 4000 registering, 2000 calling, 3000 called extensions")
+        raise ValueError(
+            "bench pools: at most 4000 registering, 2000 calling, 3000 called extensions"
+        )
     return Pools(
         reg_first=1000,
         reg_count=reg_count,
@@ -133,8 +135,6 @@ def linear_to_ulaw(sample):
 def write_tone(path, seconds=1, hz=400, rate=8000):
     """Raw PCMU (what rtp_stream plays with payload 0: 160 bytes = 20 ms per
     packet). A real tone, not silence, so a capture of a run is audible."""
-    samples = (
-        int(8000 * math.sin(2 * math.pi * hz * n / rate)) for n in range(seconds * rate)
-    )
+    samples = (int(8000 * math.sin(2 * math.pi * hz * n / rate)) for n in range(seconds * rate))
     with open(path, "wb") as f:
         f.write(bytes(linear_to_ulaw(s) for s in samples))

@@ -84,8 +84,14 @@ class Box:
         self.nonces.add(nonce)
         name = "WWW-Authenticate" if code == 401 else "Proxy-Authenticate"
         reason = "Unauthorized" if code == 401 else "Proxy Authentication Required"
-        self.reply(headers, code, reason, to, tag="fb",
-                   extra=f'{name}: Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, qop="auth"\r\n')
+        self.reply(
+            headers,
+            code,
+            reason,
+            to,
+            tag="fb",
+            extra=f'{name}: Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, qop="auth"\r\n',
+        )
 
     def authorized(self, method, headers, name):
         p = auth_params(hdr(headers, name))
@@ -114,8 +120,14 @@ class Box:
                 return self.challenge(headers, src, 401)
             m = re.search(r"sip:[^@>]*@?([\d.]+):(\d+)", hdr(headers, "contact") or "")
             self.bindings[self.ext_of[user]] = (m.group(1), int(m.group(2))) if m else src
-            self.reply(headers, 200, "OK", src, tag="fb",
-                       extra=f"Contact: {hdr(headers, 'contact')};expires=3600\r\n")
+            self.reply(
+                headers,
+                200,
+                "OK",
+                src,
+                tag="fb",
+                extra=f"Contact: {hdr(headers, 'contact')};expires=3600\r\n",
+            )
         elif method == "INVITE" and cid not in self.calls:
             user = self.authorized("INVITE", headers, "proxy-authorization")
             if not user:
@@ -158,11 +170,14 @@ class Call:
         self.b_to = None
         host, port = box.addr
         self.b_from = f"<sip:box@{host}:{port}>;tag=b{random.getrandbits(32):x}"
-        box.send(f"INVITE sip:callee@{callee[0]}:{callee[1]} SIP/2.0\r\n"
-                 f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{random.getrandbits(48):x}\r\n"
-                 f"From: {self.b_from}\r\nTo: <sip:callee@{callee[0]}:{callee[1]}>\r\n"
-                 f"Call-ID: {self.b_cid}\r\nCSeq: 1 INVITE\r\nContact: <sip:box@{host}:{port}>\r\n"
-                 + self.sdp(self.rtp_b), callee)
+        box.send(
+            f"INVITE sip:callee@{callee[0]}:{callee[1]} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{random.getrandbits(48):x}\r\n"
+            f"From: {self.b_from}\r\nTo: <sip:callee@{callee[0]}:{callee[1]}>\r\n"
+            f"Call-ID: {self.b_cid}\r\nCSeq: 1 INVITE\r\nContact: <sip:box@{host}:{port}>\r\n"
+            + self.sdp(self.rtp_b),
+            callee,
+        )
 
     def socket(self):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -178,8 +193,10 @@ class Call:
 
     def sdp(self, sock):
         port = sock.getsockname()[1]
-        body = (f"v=0\r\no=box 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                f"m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        body = (
+            f"v=0\r\no=box 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+        )
         return f"Content-Type: application/sdp\r\nContent-Length: {len(body)}\r\n\r\n{body}"
 
     def on_rtp(self, sock):
@@ -202,23 +219,35 @@ class Call:
             self.b_to = hdr(headers, "to")
             self.peer_b = self.peer_b or self.sdp_addr(body)
             host, port = self.box.addr
-            self.box.send(f"ACK sip:callee@{self.callee[0]}:{self.callee[1]} SIP/2.0\r\n"
-                          f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{random.getrandbits(48):x}\r\n"
-                          f"From: {self.b_from}\r\nTo: {self.b_to}\r\nCall-ID: {self.b_cid}\r\n"
-                          f"CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", self.callee)
+            self.box.send(
+                f"ACK sip:callee@{self.callee[0]}:{self.callee[1]} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{random.getrandbits(48):x}\r\n"
+                f"From: {self.b_from}\r\nTo: {self.b_to}\r\nCall-ID: {self.b_cid}\r\n"
+                f"CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+                self.callee,
+            )
             sdp = self.sdp(self.rtp_a)
             extra, _, body = sdp.partition("Content-Length")
-            self.box.reply(self.a_headers, 200, "OK", self.caller, tag="fa",
-                           extra=f"Contact: <sip:box@{host}:{port}>\r\n" + extra,
-                           body=sdp.split("\r\n\r\n", 1)[1])
+            self.box.reply(
+                self.a_headers,
+                200,
+                "OK",
+                self.caller,
+                tag="fa",
+                extra=f"Contact: <sip:box@{host}:{port}>\r\n" + extra,
+                body=sdp.split("\r\n\r\n", 1)[1],
+            )
 
     def bye(self, cid, headers, src):
         self.box.reply(headers, 200, "OK", src)
         host, port = self.box.addr
-        self.box.send(f"BYE sip:callee@{self.callee[0]}:{self.callee[1]} SIP/2.0\r\n"
-                      f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{random.getrandbits(48):x}\r\n"
-                      f"From: {self.b_from}\r\nTo: {self.b_to}\r\nCall-ID: {self.b_cid}\r\n"
-                      f"CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n", self.callee)
+        self.box.send(
+            f"BYE sip:callee@{self.callee[0]}:{self.callee[1]} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{random.getrandbits(48):x}\r\n"
+            f"From: {self.b_from}\r\nTo: {self.b_to}\r\nCall-ID: {self.b_cid}\r\n"
+            f"CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+            self.callee,
+        )
 
     def close(self):
         for s in (self.rtp_a, self.rtp_b):
