@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 /// How long one lookup may take before it counts as failed. A provider's DNS answers in
 /// milliseconds; a box with no internet should fail fast and let the back-off take over.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
+const LOOKUP_ATTEMPTS: usize = 2;
 /// Upper bound on lookups of one resolution (NAPTR, a few SRV, a handful of A/AAAA), so a hostile
 /// zone with hundreds of SRV targets cannot keep the task busy.
 const MAX_LOOKUPS: usize = 16;
@@ -47,7 +48,7 @@ pub struct DnsResolver {
 fn options() -> ResolverOpts {
     let mut opts = ResolverOpts::default();
     opts.timeout = LOOKUP_TIMEOUT;
-    opts.attempts = 2;
+    opts.attempts = LOOKUP_ATTEMPTS;
     opts
 }
 
@@ -56,8 +57,9 @@ impl DnsResolver {
     pub fn from_system() -> Result<DnsResolver, ResolverError> {
         let mut builder = TokioResolver::builder_tokio()
             .map_err(|source| ResolverError::SystemConfig { source })?;
-        let timeout = LOOKUP_TIMEOUT;
-        builder.options_mut().timeout = timeout;
+        // Keep the system's ndots/search settings; bound the time a dead DNS costs.
+        builder.options_mut().timeout = LOOKUP_TIMEOUT;
+        builder.options_mut().attempts = LOOKUP_ATTEMPTS;
         Ok(DnsResolver {
             inner: builder.build(),
         })
