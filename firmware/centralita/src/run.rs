@@ -85,7 +85,7 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
     let bind_ip = args.sip.ip();
     let pool = PortPool::new(args.rtp_ports.0, args.rtp_ports.1, bind_ip)
         .with_context(|| format!("RTP port range {:?}", args.rtp_ports))?;
-    let anchor = RelayTable::new(pool);
+    let anchor = RelayTable::new(pool).with_own_ips(vec![advertised, bind_ip]);
 
     let (cdr_tx, cdr_rx) = std::sync::mpsc::channel::<Cdr>();
     let cdr_thread = spawn_cdr_writer(args.data.clone(), cdr_rx)?;
