@@ -108,6 +108,8 @@ def main():
             log(f"building the release daemon (log: {workdir}/build.log)")
             binary = dmn.build(REPO, os.path.join(workdir, "build.log"))
         res["binary"] = binary
+        if not os.access(binary, os.X_OK):
+            raise dmn.DaemonError(f"no executable daemon at {binary}")
         pools = tenant.make_pools(
             plan.reg_users, max(plan.rtp_calls, 100), plan.setup_callees + plan.rtp_calls
         )
