@@ -118,6 +118,24 @@ impl Daemon {
         Daemon::spawn(bin, dir, data)
     }
 
+    /// Starts the daemon on an empty data folder: the first-start path that creates
+    /// the demo tenant and prints its credentials.
+    pub fn start_empty() -> Result<Daemon> {
+        let dir = tempfile::Builder::new()
+            .prefix("centralita-e2e-")
+            .tempdir()
+            .map_err(HarnessError::io("create temp dir"))?;
+        let data = dir.path().join("data");
+        Daemon::spawn(binary()?, dir, data)
+    }
+
+    /// Runs another `centralita` subcommand against this daemon's data folder.
+    pub fn subcommand(&self, subcommand: &str, args: &[std::ffi::OsString]) -> Result<String> {
+        let mut all: Vec<std::ffi::OsString> = vec!["--data".into(), self.data.clone().into()];
+        all.extend_from_slice(args);
+        run_subcommand(&self.bin, subcommand, &all)
+    }
+
     fn spawn(bin: PathBuf, dir: TempDir, data: PathBuf) -> Result<Daemon> {
         let sip_port = ports::free_port("daemon SIP", true)?;
         let http_port = ports::free_port("daemon HTTP", true)?;

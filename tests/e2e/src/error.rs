@@ -36,6 +36,8 @@ pub enum HarnessError {
     },
     #[error("`centralita cdr` printed a line that is not a JSON object: {line}")]
     BadCdrLine { line: String },
+    #[error("{what} is not valid JSON: {text}")]
+    BadJson { what: String, text: String },
     #[error("no free local port found for {purpose}")]
     NoFreePort { purpose: String },
     #[error("timed out after {waited:?} waiting for {what}")]
