@@ -55,6 +55,25 @@ fn registers_after_a_digest_challenge() {
 }
 
 #[test]
+fn proxy_and_registrar_challenges_are_both_answered() {
+    let mut w = World::new(false, no_keepalive());
+    w.primary().policy.proxy_challenge = true;
+    w.run_for(secs(1));
+    let regs: Vec<_> = w.primary().registers().into_iter().cloned().collect();
+    assert_eq!(regs.len(), 3, "407, then 401, then accepted");
+    let has = |i: usize, h: HeaderName| regs[i].headers.get(&h).is_some();
+    assert!(!has(0, HeaderName::ProxyAuthorization) && !has(0, HeaderName::Authorization));
+    assert!(has(1, HeaderName::ProxyAuthorization) && !has(1, HeaderName::Authorization));
+    assert!(has(2, HeaderName::ProxyAuthorization) && has(2, HeaderName::Authorization));
+    assert!(w
+        .group
+        .client(ProviderRole::Primary)
+        .unwrap()
+        .state()
+        .is_registered());
+}
+
+#[test]
 fn refreshes_before_the_granted_expiry_with_the_same_call_id() {
     let mut w = World::new(false, no_keepalive());
     w.primary().policy.max_expires = 600; // the registrar grants less than the 3600 asked

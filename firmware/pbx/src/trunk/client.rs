@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand::RngCore;
-use sip::message::{HeaderName, Method, Request, Response};
+use sip::message::{Method, Request, Response};
 use sip::transaction::{ClientTxKey, Peer, Transmit};
 
+use super::auth::AuthCache;
 use super::backoff::Backoff;
 use super::config::{KeepAlive, LocalContact, ProviderConfig};
 use super::message::{self, Outgoing};
@@ -14,9 +15,6 @@ use super::resolve::Target;
 use super::state::{FailureReason, TrunkState};
 use crate::ids::Ids;
 
-/// At most this many challenges answered per attempt when the registrar says `stale=true`;
-/// otherwise one (a second non-stale challenge means the password is wrong).
-const MAX_STALE_RETRIES: u8 = 3;
 /// At most this many 423s per attempt (each must raise the interval).
 const MAX_TOO_BRIEF: u8 = 2;
 /// Longest binding we believe in (a day): a registrar granting more, or demanding a longer
@@ -45,19 +43,9 @@ struct InFlight {
     contact: SocketAddr,
 }
 
-/// A challenge remembered for the next requests (credentials are sent pre-emptively on
-/// refreshes, as most providers expect, with `nc` counting up per nonce).
-#[derive(Debug)]
-struct CachedChallenge {
-    header: HeaderName,
-    value: String,
-    nc: u32,
-}
-
 /// Counters of the current attempt (one logical REGISTER and its auth/423 retries).
 #[derive(Debug, Default)]
 struct Attempt {
-    challenges: u8,
     too_brief: u8,
 }
 
@@ -75,7 +63,7 @@ pub struct RegistrationClient {
     call_id: Option<String>,
     from_tag: Option<String>,
     cseq: u32,
-    challenge: Option<CachedChallenge>,
+    auth: AuthCache,
     /// Expires asked for; a 423 raises it.
     expires: u32,
     /// When the next REGISTER is due (None while one is in flight or after stopping).
@@ -115,7 +103,7 @@ impl RegistrationClient {
             call_id: None,
             from_tag: None,
             cseq: 0,
-            challenge: None,
+            auth: AuthCache::default(),
             next_register: Some(now),
             next_keepalive: None,
             attempt: Attempt::default(),
@@ -308,9 +296,15 @@ impl RegistrationClient {
             Kind::KeepAlive => (None, None, None),
         };
         let auth = if method == Method::Register {
-            self.authorization()
+            let uri = message::registrar_uri(&self.config).to_string();
+            self.auth.headers(
+                &uri,
+                &self.config.username,
+                &self.config.password,
+                self.rng.as_mut(),
+            )
         } else {
-            None
+            Vec::new()
         };
         let req = message::build(&Outgoing {
             config: &self.config,
@@ -343,27 +337,6 @@ impl RegistrationClient {
             contact,
         });
         (req, peer)
-    }
-
-    /// Credentials for the cached challenge, with a fresh cnonce and the next `nc`.
-    fn authorization(&mut self) -> Option<(HeaderName, String)> {
-        self.challenge.as_ref()?;
-        let uri = message::registrar_uri(&self.config).to_string();
-        let mut raw = [0u8; 8];
-        self.rng.fill_bytes(&mut raw);
-        let cnonce: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        let ch = self.challenge.as_mut()?;
-        ch.nc = ch.nc.wrapping_add(1);
-        let value = sip::digest::authorize(
-            &ch.value,
-            "REGISTER",
-            &uri,
-            &self.config.username,
-            &self.config.password,
-            &cnonce,
-            ch.nc,
-        )?;
-        Some((ch.header.clone(), value))
     }
 
     /// Whether `key` is one of this client's transactions.
@@ -536,6 +509,7 @@ impl RegistrationClient {
         }
         self.failures = 0;
         self.attempt = Attempt::default();
+        self.auth.new_attempt();
         self.bound = Some(contact);
         let granted = Duration::from_secs(u64::from(granted));
         self.state = TrunkState::Registered {
@@ -553,44 +527,15 @@ impl RegistrationClient {
     }
 
     fn on_challenge(&mut self, resp: &Response, now: Instant) {
-        let Some((header, value)) = message::pick_challenge(resp) else {
-            self.fail(FailureReason::UnsupportedChallenge, None, now);
-            return;
-        };
-        let stale = message::is_stale(&value);
-        let allowed =
-            self.attempt.challenges == 0 || (stale && self.attempt.challenges < MAX_STALE_RETRIES);
-        if !allowed {
-            self.challenge = None;
-            self.fail(
-                FailureReason::AuthRejected {
-                    status: resp.status,
-                },
-                None,
-                now,
-            );
-            return;
+        match self.auth.on_challenge(resp) {
+            Ok(()) => self.next_register = Some(now),
+            Err(reason) => self.fail(reason, None, now),
         }
-        self.attempt.challenges += 1;
-        self.challenge = Some(CachedChallenge {
-            header,
-            value,
-            nc: 0,
-        });
-        self.next_register = Some(now);
     }
 
     fn on_unregister_response(&mut self, resp: &Response) {
-        if matches!(resp.status, 401 | 407) && self.attempt.challenges == 0 {
-            if let Some((header, value)) = message::pick_challenge(resp) {
-                self.attempt.challenges = 1;
-                self.challenge = Some(CachedChallenge {
-                    header,
-                    value,
-                    nc: 0,
-                });
-                return; // poll_request sends the unregister again, with credentials.
-            }
+        if matches!(resp.status, 401 | 407) && self.auth.on_challenge(resp).is_ok() {
+            return; // poll_request sends the unregister again, with credentials.
         }
         self.finish_stop();
     }
@@ -620,6 +565,7 @@ impl RegistrationClient {
     fn fail(&mut self, reason: FailureReason, hint: Option<Duration>, now: Instant) {
         self.failures = self.failures.saturating_add(1);
         self.attempt = Attempt::default();
+        self.auth.new_attempt();
         let mut delay = self.backoff.delay(self.failures, self.rng.as_mut());
         if let Some(hint) = hint {
             delay = delay.max(hint.min(self.backoff.max));

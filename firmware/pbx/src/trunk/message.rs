@@ -25,8 +25,8 @@ pub(crate) struct Outgoing<'a> {
     pub contact: Option<SocketAddr>,
     pub stale_contact: Option<SocketAddr>,
     pub expires: Option<u32>,
-    /// `(Authorization or Proxy-Authorization, value)`.
-    pub auth: Option<(HeaderName, String)>,
+    /// `(Authorization or Proxy-Authorization, value)` lines.
+    pub auth: Vec<(HeaderName, String)>,
 }
 
 /// Host text for a URI or Via: IPv6 in brackets.
@@ -116,7 +116,7 @@ pub(crate) fn build(out: &Outgoing<'_>) -> Request {
     if let Some(expires) = out.expires {
         h.push(HeaderName::Expires, expires.to_string());
     }
-    if let Some((name, value)) = &out.auth {
+    for (name, value) in &out.auth {
         h.push(name.clone(), value.clone());
     }
     h.push(HeaderName::UserAgent, config.user_agent.clone());

@@ -65,6 +65,7 @@
 //! * Granted expiry and Min-Expires are believed up to one day.
 //! * Credentials are cached and sent pre-emptively on refreshes (nc counting up); one new
 //!   challenge per attempt is answered, more only when flagged `stale=true`.
+mod auth;
 mod backoff;
 mod client;
 mod config;

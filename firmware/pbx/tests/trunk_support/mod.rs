@@ -43,6 +43,8 @@ pub struct Policy {
     pub down: bool,
     /// Challenge unauthenticated REGISTERs.
     pub challenge: bool,
+    /// Also act as an authenticating proxy in front of the registrar (407 first).
+    pub proxy_challenge: bool,
     pub algorithm: Algorithm,
     pub password: String,
     /// 423 below this.
@@ -60,6 +62,7 @@ impl Default for Policy {
         Policy {
             down: false,
             challenge: true,
+            proxy_challenge: false,
             algorithm: Algorithm::Md5,
             password: PASSWORD.to_string(),
             min_expires: 60,
@@ -158,6 +161,25 @@ impl Registrar {
 
     fn on_register(&mut self, req: &Request, now: Instant) -> Response {
         let now_secs = now.duration_since(self.epoch).as_secs();
+        if self.policy.proxy_challenge {
+            let ok = req
+                .headers
+                .get(&HeaderName::ProxyAuthorization)
+                .and_then(Credentials::from_header)
+                .is_some_and(|c| {
+                    self.signer.check(&c.nonce, now_secs) == NonceState::Valid
+                        && sip::digest::verify(&c, "REGISTER", &self.policy.password)
+                });
+            if !ok {
+                let mut resp = self.respond(req, 407, now);
+                let nonce = self.signer.issue(now_secs);
+                resp.headers.push(
+                    HeaderName::ProxyAuthenticate,
+                    sip::digest::challenge("proxy.test", &nonce, self.policy.algorithm, false),
+                );
+                return resp;
+            }
+        }
         if self.policy.challenge {
             let creds = req
                 .headers
