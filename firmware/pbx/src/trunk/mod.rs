@@ -64,7 +64,11 @@
 //!   provider whose SBCs each report another port then waits for the normal refresh.
 //! * Granted expiry and Min-Expires are believed up to one day.
 //! * Credentials are cached and sent pre-emptively on refreshes (nc counting up); one new
-//!   challenge per attempt is answered, more only when flagged `stale=true`.
+//!   challenge of each kind per attempt is answered (a 407 from an outbound proxy and a 401
+//!   from the registrar both), more only when flagged `stale=true`.
+//! * Missing pieces: no TLS-specific handling (a `sips:` target resolves to TLS peers, but the
+//!   daemon must be able to dial them), no RFC 5626 outbound (`reg-id`/`+sip.instance`), no
+//!   periodic DNS refresh while registered (re-resolution happens after every address failed).
 mod auth;
 mod backoff;
 mod client;
