@@ -101,6 +101,11 @@ pub struct Daemon {
 impl Daemon {
     /// Imports the test tenant into a fresh data folder and starts the daemon on it.
     pub fn start() -> Result<Daemon> {
+        Daemon::start_with_args(&[])
+    }
+
+    /// Like [`Daemon::start`], with extra `centralita run` arguments (e.g. `--digest`).
+    pub fn start_with_args(extra: &[&str]) -> Result<Daemon> {
         let dir = tempfile::Builder::new()
             .prefix("centralita-e2e-")
             .tempdir()
@@ -115,7 +120,7 @@ impl Daemon {
             "import",
             &["--data".into(), data.clone().into(), doc_path.into()],
         )?;
-        Daemon::spawn(bin, dir, data)
+        Daemon::spawn(bin, dir, data, extra)
     }
 
     /// Starts the daemon on an empty data folder: the first-start path that creates
@@ -126,7 +131,7 @@ impl Daemon {
             .tempdir()
             .map_err(HarnessError::io("create temp dir"))?;
         let data = dir.path().join("data");
-        Daemon::spawn(binary()?, dir, data)
+        Daemon::spawn(binary()?, dir, data, &[])
     }
 
     /// Runs another `centralita` subcommand against this daemon's data folder.
@@ -136,7 +141,7 @@ impl Daemon {
         run_subcommand(&self.bin, subcommand, &all)
     }
 
-    fn spawn(bin: PathBuf, dir: TempDir, data: PathBuf) -> Result<Daemon> {
+    fn spawn(bin: PathBuf, dir: TempDir, data: PathBuf, extra: &[&str]) -> Result<Daemon> {
         let sip_port = ports::free_port("daemon SIP", true)?;
         let http_port = ports::free_port("daemon HTTP", true)?;
         let rtp = ports::rtp_range();
@@ -155,6 +160,7 @@ impl Daemon {
             .arg(http.to_string())
             .arg("--rtp-ports")
             .arg(format!("{}-{}", rtp.0, rtp.1))
+            .args(extra)
             .current_dir(dir.path())
             .env(
                 "RUST_LOG",

@@ -337,6 +337,56 @@ impl SipClient {
         format!("<sip:{}@{}>", user.username(), self.local)
     }
 
+    /// An INVITE (with a small SDP offer) from `from_user` to `number`, without
+    /// credentials; returns the final response (normally the 407 challenge) after
+    /// ACKing it so the box stops retransmitting.
+    pub fn invite_unauthenticated(&mut self, from_user: &str, number: &str) -> Result<Response> {
+        self.cseq += 1;
+        let host = self.server;
+        let branch = unique("z9hG4bK");
+        let call_id = unique("e2e-invite-");
+        let sdp = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+            port = self.local.port() + 1
+        );
+        let head = |method: &str, to_tag: &str, extra: &str, body: &str| {
+            format!(
+                "{method} sip:{number}@{host} SIP/2.0\r\n\
+                 Via: SIP/2.0/UDP {local};branch={branch};rport\r\n\
+                 Max-Forwards: 70\r\n\
+                 From: <sip:{from_user}@{host}>;tag={tag}\r\n\
+                 To: <sip:{number}@{host}>{to_tag}\r\n\
+                 Call-ID: {call_id}\r\n\
+                 CSeq: {cseq} {method}\r\n\
+                 {extra}Content-Length: {len}\r\n\r\n{body}",
+                local = self.local,
+                tag = self.from_tag,
+                cseq = self.cseq,
+                len = body.len(),
+            )
+        };
+        let invite = head(
+            "INVITE",
+            "",
+            &format!(
+                "Contact: <sip:{from_user}@{}>\r\nContent-Type: application/sdp\r\n",
+                self.local
+            ),
+            &sdp,
+        );
+        self.send_raw(invite.as_bytes())?;
+        let response = self.expect_final("INVITE")?;
+        // ACK for a non-2xx final: same branch, the To tag of the response.
+        let to_tag = response
+            .header("to")
+            .and_then(|to| to.split_once(";tag=").map(|(_, t)| format!(";tag={t}")))
+            .unwrap_or_default();
+        let ack = head("ACK", &to_tag, "", "");
+        self.send_raw(ack.as_bytes())?;
+        Ok(response)
+    }
+
     /// An out-of-dialog OPTIONS; returns the final response.
     pub fn options(&mut self) -> Result<Response> {
         self.cseq += 1;
