@@ -341,6 +341,8 @@ fn failover_to_the_secondary_when_the_primary_fails_and_back() {
     assert!(status[0].state.is_failed() && !status[0].active);
     assert!(status[1].state.is_registered() && status[1].active);
     assert_eq!(status[1].domain, "sip.secondary.test");
+    assert_eq!(status[1].server, Some(udp(SECONDARY)));
+    assert_eq!(status[1].public_address, Some(addr(BOX_LOCAL)));
 
     // The primary comes back: its next retry succeeds and calls return to it.
     w.primary().policy.fail_with = None;

@@ -42,6 +42,10 @@ pub struct ProviderStatus {
     pub state: TrunkState,
     /// Whether outbound calls go through this provider now.
     pub active: bool,
+    /// The provider address requests go to now (after resolution).
+    pub server: Option<Peer>,
+    /// Our address as this provider sees it (`received`/`rport`), once known.
+    pub public_address: Option<std::net::SocketAddr>,
 }
 
 pub struct TrunkGroup {
@@ -165,6 +169,8 @@ impl TrunkGroup {
                 domain: c.config().domain.clone(),
                 state: c.state().clone(),
                 active: role == active,
+                server: c.current_peer(),
+                public_address: c.public_address(),
             })
             .collect()
     }
