@@ -198,3 +198,43 @@ fn unregistered_callee_gets_480() -> Result<()> {
     );
     Ok(())
 }
+
+/// The caller's SDP rewritten to offer only G.729, which the box does not relay.
+const G729_ONLY: &[(&str, &str)] = &[
+    ("RTP/AVP 0 8 101", "RTP/AVP 18"),
+    ("a=rtpmap:0 PCMU/8000", "a=rtpmap:18 G729/8000"),
+    ("a=rtpmap:8 PCMA/8000", "a=fmtp:18 annexb=no"),
+    ("a=rtpmap:101 telephone-event/8000", "a=maxptime:60"),
+    ("a=fmtp:101 0-15", "a=ptime:20"),
+];
+
+/// Starts a callee that answers 486 if the box wrongly forwards a call it should have
+/// refused itself; the caller then sees 486 instead of the expected code.
+fn caller_refused_before_ringing(substitutions: &[(&str, &str)], expected: &str) -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let callee = call::callee(&daemon, EXT11, "uas_busy", &dir)?;
+    let mut all: Vec<(&str, &str)> = substitutions.to_vec();
+    all.push(("__EXPECTED__", expected));
+    let caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_reject", &all, &dir)?;
+    assert_sipp(&format!("caller (expects {expected})"), &caller.finish()?);
+    // The callee must never have been called; its SIPp is simply stopped.
+    drop(callee);
+    Ok(())
+}
+
+#[test]
+fn codec_mismatch_gets_488() -> Result<()> {
+    caller_refused_before_ringing(G729_ONLY, "488")
+}
+
+#[test]
+fn malformed_sdp_gets_400() -> Result<()> {
+    caller_refused_before_ringing(
+        &[(
+            "m=audio [rtp_port] RTP/AVP 0 8 101",
+            "m=audio notaport RTP/AVP 0 8 101",
+        )],
+        "400",
+    )
+}
