@@ -271,6 +271,25 @@ fn nat_public_address_is_learned_and_rebinding_is_followed() {
     // Keep-alives every 20 s hold the mapping open.
     w.run_for(secs(60));
     assert_eq!(w.primary().options_count(), 3);
+    let (reg_call_id, options): (String, Vec<sip::Request>) = {
+        let p = w.primary();
+        let reg = p.registers()[0].call_id().unwrap().to_string();
+        let opts = p
+            .seen
+            .iter()
+            .filter(|(_, r)| r.method == sip::Method::Options)
+            .map(|(_, r)| r.clone())
+            .collect();
+        (reg, opts)
+    };
+    // Their own Call-ID (shared by all of them), CSeq counting up.
+    assert!(options
+        .iter()
+        .all(|o| o.call_id() != Some(reg_call_id.as_str())));
+    assert!(options
+        .windows(2)
+        .all(|p| p[0].call_id() == p[1].call_id()
+            && p[0].cseq().unwrap().seq < p[1].cseq().unwrap().seq));
 
     // The router reboots and maps us to another port; the next keep-alive's response shows it
     // (responses to the old mapping are lost, so Timer F ends that OPTIONS first).

@@ -63,6 +63,10 @@ pub struct RegistrationClient {
     call_id: Option<String>,
     from_tag: Option<String>,
     cseq: u32,
+    /// OPTIONS keep-alives get a Call-ID of their own (a registrar, or a SIPp scenario, keyed on
+    /// the REGISTER Call-ID must not see them), also reused with its own CSeq.
+    keepalive_call_id: Option<String>,
+    keepalive_cseq: u32,
     auth: AuthCache,
     /// Expires asked for; a 423 raises it.
     expires: u32,
@@ -103,6 +107,8 @@ impl RegistrationClient {
             call_id: None,
             from_tag: None,
             cseq: 0,
+            keepalive_call_id: None,
+            keepalive_cseq: 0,
             auth: AuthCache::default(),
             next_register: Some(now),
             next_keepalive: None,
@@ -276,12 +282,18 @@ impl RegistrationClient {
         local: &LocalContact,
     ) -> (Request, Peer) {
         let host = message::host_text(local.addr.ip());
-        let call_id = self
-            .call_id
-            .get_or_insert_with(|| ids.call_id(&host))
-            .clone();
+        let (call_id, cseq) = if kind == Kind::KeepAlive {
+            self.keepalive_cseq = self.keepalive_cseq.wrapping_add(1).max(1);
+            let id = self
+                .keepalive_call_id
+                .get_or_insert_with(|| ids.call_id(&host));
+            (id.clone(), self.keepalive_cseq)
+        } else {
+            self.cseq = self.cseq.wrapping_add(1).max(1);
+            let id = self.call_id.get_or_insert_with(|| ids.call_id(&host));
+            (id.clone(), self.cseq)
+        };
         let from_tag = self.from_tag.get_or_insert_with(|| ids.tag()).clone();
-        self.cseq = self.cseq.wrapping_add(1).max(1);
         let branch = ids.branch();
         let method = match kind {
             Kind::KeepAlive => Method::Options,
@@ -314,7 +326,7 @@ impl RegistrationClient {
             branch: &branch,
             call_id: &call_id,
             from_tag: &from_tag,
-            cseq: self.cseq,
+            cseq,
             contact: contact_field,
             stale_contact,
             expires,
