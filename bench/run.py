@@ -99,9 +99,13 @@ def main():
         "cores": os.cpu_count(),
         "notes": [],
         "loadavg": procstat.loadavg(),
+        "idle_s": plan.idle_s,
     }
     ok = False
     d = None
+    prev = "start"  # what the current daemon has been through, for the report
+    daemons = []  # (tag, Daemon) of every daemon started, for the final clean-up
+    res["exits"] = []
     try:
         binary = args.binary or os.path.join(REPO, "target", "release", "centralita")
         if not (args.binary or args.no_build):
@@ -123,17 +127,23 @@ def main():
         audio = os.path.join(workdir, "tone.pcmu")
         tenant.write_tone(audio)
         ports = Ports()
-        d = dmn.Daemon(
-            binary,
-            data,
-            f"127.0.0.1:{ports.sip}",
-            f"127.0.0.1:{ports.http}",
-            f"{ports.rtp_lo}-{ports.rtp_hi}",
-            os.path.join(workdir, "daemon.log"),
-            args.rust_log,
-        )
-        d.start()
-        log(f"daemon ready, pid {d.pid}")
+
+        def fresh_daemon(tag):
+            daemon = dmn.Daemon(
+                binary,
+                data,
+                f"127.0.0.1:{ports.sip}",
+                f"127.0.0.1:{ports.http}",
+                f"{ports.rtp_lo}-{ports.rtp_hi}",
+                os.path.join(workdir, f"daemon_{tag}.log"),
+                args.rust_log,
+            )
+            daemons.append((tag, daemon))
+            daemon.start()
+            log(f"daemon ready for {tag}, pid {daemon.pid}")
+            return daemon
+
+        d = fresh_daemon("start")
         ctx = Ctx(
             workdir=workdir,
             plan=plan,
@@ -150,9 +160,19 @@ def main():
             ("b", "setups", phase_setups),
             ("c", "media", phase_media),
         ]
+        first = True
+        prev = "idle"
         for letter, key, fn in phases:
             if letter not in args.phases:
                 continue
+            if not first:
+                # A fresh daemon per phase: state a phase leaves behind (and
+                # the allocator's high-water mark) would hide what the next
+                # one costs, e.g. calls reusing memory freed by set-ups.
+                res["exits"].append((f"after {prev}",) + d.stop())
+                d = ctx.daemon = fresh_daemon(f"phase_{letter}")
+                time.sleep(1)
+            first, prev = False, f"({letter})"
             log(f"phase ({letter}) {key}")
             try:
                 res[key] = fn(ctx)
@@ -165,12 +185,13 @@ def main():
             if not d.alive():
                 res["notes"].append(
                     f"the daemon DIED during phase ({letter}), exit code "
-                    f"{d.proc.returncode}; see {workdir}/daemon.log"
+                    f"{d.proc.returncode}; see {workdir}/daemon_phase_{letter}.log"
                 )
                 break
         if d.alive():
             time.sleep(plan.idle_s)
             res["idle_end_kb"] = ctx.sample().rss_kb
+            res["idle_end_after"] = prev
         ok = d.alive()
     except dmn.DaemonError as e:
         res["notes"].append(f"daemon: {e}")
@@ -179,10 +200,13 @@ def main():
     finally:
         for s in list(sipp.LIVE):
             s.stop()
-        if d is not None and d.proc is not None:
-            res["exit"] = d.stop()
-            if res["exit"][0] != 0:
-                res["notes"].append(f"daemon exit code {res['exit'][0]} on SIGTERM (contract: 0)")
+        if d is not None and d.proc is not None and d.exit_code is None:
+            res["exits"].append((f"after {prev}",) + d.stop())
+        for _, daemon in daemons:
+            daemon.stop()  # no-op for the ones already stopped
+        for when, code, _, killed in res["exits"]:
+            if code != 0 or killed:
+                res["notes"].append(f"daemon {when}: exit code {code} on SIGTERM (contract: 0)")
     res.setdefault("binary", "(not built)")
     print(report.render(res))
     report.to_json(res, os.path.join(workdir, "results.json"))

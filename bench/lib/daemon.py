@@ -126,6 +126,8 @@ class Daemon:
         Returns (exit code, seconds it took, whether we had to kill it)."""
         if self.proc is None:
             return None, 0.0, False
+        if self.exit_code is not None:
+            return self.exit_code, 0.0, False  # already stopped
         killed = False
         start = time.monotonic()
         if self.proc.poll() is None:

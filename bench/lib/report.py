@@ -82,6 +82,12 @@ def render(res):
             " ACK, BYE, 200; no media)",
         ]
         out += _runs_table(setups["runs"])
+        before, after = run.rss_timeline[0][1], run.rss_timeline[-1][1]
+        out.append(
+            f"    daemon RSS: {_mb(before)} before, {_mb(after)} right after"
+            f" ({(after - before) / max(run.successful, 1):.2f} KB per set-up still held:"
+            " transactions and dialogs linger up to 32 s by RFC 3261/6026)"
+        )
         out.append(
             f"    achieved: {run.rate:.0f} set-ups/s  [target {t['setups_per_s']}]"
             f" {_verdict(run.rate >= t['setups_per_s'] and run.failed == 0)}"
@@ -98,11 +104,16 @@ def render(res):
     elif media:
         out += ["", f"(c) media phase failed: {media}"]
     if "idle_end_kb" in res:
-        out += ["", f"(d) idle RSS after the load: {_mb(res['idle_end_kb'])}"]
-    if "exit" in res:
-        code, secs, killed = res["exit"]
+        end, start = res["idle_end_kb"], res.get("idle_start_kb", 0)
+        out += [
+            "",
+            f"(d) idle RSS {res['idle_s']:.0f}s after phase {res.get('idle_end_after', '?')}:"
+            f" {_mb(end)} ({end - start:+d} KB from the idle start; a daemon is restarted"
+            " before each phase so that one's leftovers do not hide the next one's cost)",
+        ]
+    for when, code, secs, killed in res.get("exits", []):
         out.append(
-            f"daemon shutdown on SIGTERM: exit {code} in {secs:.2f}s"
+            f"daemon shutdown on SIGTERM {when}: exit {code} in {secs:.2f}s"
             + (" (had to SIGKILL it)" if killed else "")
         )
     for note in res.get("notes", []):
