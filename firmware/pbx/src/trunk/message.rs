@@ -140,9 +140,10 @@ fn same_contact(a: &Uri, b: &Uri) -> bool {
             && a.user_unescaped() == b.user_unescaped())
 }
 
-/// The expiry the registrar granted our contact (§10.2.4): its `expires` parameter in the 2xx's
-/// Contact list, else the Expires header, else what we asked for. `Some(0)` when the registrar
-/// lists bindings but not ours, or granted zero.
+/// The expiry the registrar granted our contact (§10.2.4): the `expires` parameter of our
+/// Contact in the 2xx, else the Expires header, else what we asked for. Registrars behind a
+/// NAT helper store (and list) our contact rewritten to the address they saw, so when ours is not
+/// listed verbatim a contact with our user part stands for it. Zero only when granted as zero.
 pub(crate) fn granted_expires(resp: &Response, ours: &Uri, requested: u32) -> u32 {
     let contacts: Vec<_> = resp
         .contacts()
@@ -152,18 +153,18 @@ pub(crate) fn granted_expires(resp: &Response, ours: &Uri, requested: u32) -> u3
             Contact::Star => None,
         })
         .collect();
-    let header = resp.expires();
-    if let Some(mine) = contacts.iter().find(|c| same_contact(&c.uri, ours)) {
-        if let Some(v) = mine.params.value("expires") {
-            return v.trim().parse().unwrap_or(header.unwrap_or(requested));
-        }
-        return header.unwrap_or(requested);
-    }
-    if contacts.is_empty() {
-        // A registrar that lists nothing still accepted the REGISTER: trust the header.
-        return header.unwrap_or(requested);
-    }
-    0
+    let fallback = resp.expires().unwrap_or(requested);
+    let mine = contacts
+        .iter()
+        .find(|c| same_contact(&c.uri, ours))
+        .or_else(|| {
+            contacts
+                .iter()
+                .find(|c| c.uri.user_unescaped() == ours.user_unescaped())
+        });
+    mine.and_then(|c| c.params.value("expires"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(fallback)
 }
 
 /// Our address as the provider saw it: `received` and `rport` of the top Via of its response
@@ -281,7 +282,16 @@ mod tests {
         let r = resp(&[(HeaderName::Expires, "600")]);
         assert_eq!(granted_expires(&r, &ours, 3600), 600);
         assert_eq!(granted_expires(&resp(&[]), &ours, 3600), 3600);
+        // Rewritten by the registrar's NAT helper: same user, other host.
         let r = resp(&[(HeaderName::Contact, "<sip:u@10.0.0.9>;expires=3000")]);
+        assert_eq!(granted_expires(&r, &ours, 3600), 3000);
+        // Somebody else's binding only: trust the header.
+        let r = resp(&[
+            (HeaderName::Contact, "<sip:other@10.0.0.9>;expires=3000"),
+            (HeaderName::Expires, "900"),
+        ]);
+        assert_eq!(granted_expires(&r, &ours, 3600), 900);
+        let r = resp(&[(HeaderName::Contact, "<sip:u@192.0.2.1:5060>;expires=0")]);
         assert_eq!(granted_expires(&r, &ours, 3600), 0);
         let r = resp(&[(HeaderName::Contact, "<sip:u@192.0.2.1>;expires=junk")]);
         assert_eq!(granted_expires(&r, &ours, 90), 90);
