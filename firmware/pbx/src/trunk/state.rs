@@ -66,7 +66,7 @@ pub enum FailureReason {
     IntervalTooBrief,
     /// Any other final non-2xx response.
     Rejected { status: u16 },
-    /// A 2xx that does not list our Contact with a non-zero expiry.
+    /// A 2xx that granted our Contact zero seconds.
     NoBinding,
 }
 
