@@ -28,9 +28,24 @@ impl Phone {
     /// with SIPp's logs if SIPp exited first.
     pub fn media(&mut self) -> Result<MediaInfo> {
         let file = self.media_file.clone();
+        self.media_from(file)
+    }
+
+    /// The media address a hold scenario wrote after the resume (`<media_file>.resumed`).
+    pub fn media_after_resume(&mut self) -> Result<MediaInfo> {
+        let mut name = self.media_file.clone().into_os_string();
+        name.push(".resumed");
+        self.media_from(PathBuf::from(name))
+    }
+
+    fn media_from(&mut self, file: PathBuf) -> Result<MediaInfo> {
         let sipp = &mut self.sipp;
         wait::until(
-            &format!("SIPp ({}) to see the box's SDP", self.user.username()),
+            &format!(
+                "SIPp ({}) to write {}",
+                self.user.username(),
+                file.display()
+            ),
             Duration::from_secs(20),
             Duration::from_millis(50),
             || {
@@ -40,7 +55,8 @@ impl Phone {
                 if let Some(code) = sipp.exited()? {
                     return Err(HarnessError::Timeout {
                         what: format!(
-                            "the box's SDP; SIPp already exited with {code:?}\n{}",
+                            "{}; SIPp already exited with {code:?}\n{}",
+                            file.display(),
                             sipp.logs()
                         ),
                         waited: Duration::ZERO,

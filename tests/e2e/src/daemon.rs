@@ -316,8 +316,9 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.terminate();
-        if std::thread::panicking() {
-            // Keep the evidence of a failed test: data folder and full daemon log.
+        // A panicking test (or E2E_KEEP=1, for tests that fail by returning Err after
+        // the daemon is gone) keeps the evidence: data folder and full daemon log.
+        if std::thread::panicking() || std::env::var_os("E2E_KEEP").is_some() {
             if let Some(dir) = self.dir.take() {
                 let kept = dir.keep();
                 eprintln!(

@@ -238,3 +238,28 @@ fn malformed_sdp_gets_400() -> Result<()> {
         "400",
     )
 }
+
+#[test]
+fn hold_and_resume_pass_through_and_media_flows_after() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let mut callee = call::callee(&daemon, EXT11, "uas_hold", &dir)?;
+    let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_hold", &[], &dir)?;
+    // Both scenarios check the a=sendonly/recvonly/sendrecv exchange themselves.
+    let a = caller.media_after_resume()?;
+    let b = callee.media_after_resume()?;
+    let exchange = rtp::exchange(&caller.rtp, a.relay, &callee.rtp, b.relay, PACKETS)?;
+    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    let caller_outcome = caller.finish()?;
+    let callee_outcome = callee.finish()?;
+    assert_sipp("caller (hold, resume)", &caller_outcome);
+    assert_sipp("callee (hold, resume relayed)", &callee_outcome);
+    assert!(
+        exchange.a_received.from_peer >= MIN_RELAYED
+            && exchange.b_received.from_peer >= MIN_RELAYED,
+        "RTP after resume: {exchange:?}"
+    );
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
