@@ -63,6 +63,51 @@ impl RtpEndpoint {
         packet
     }
 
+    /// An RFC 4733 telephone-event packet (payload type 101, as both SDPs map it):
+    /// event `digit`, end bit on the last of a burst, volume 10, duration by `seq`.
+    pub fn event_packet(&self, seq: u16, digit: u8, end: bool) -> Vec<u8> {
+        let mut packet = Vec::with_capacity(RTP_HEADER + 4);
+        packet.push(0x80);
+        packet.push(101);
+        packet.extend_from_slice(&seq.to_be_bytes());
+        packet.extend_from_slice(&0x1000_u32.to_be_bytes()); // one event, one timestamp
+        packet.extend_from_slice(&self.ssrc.to_be_bytes());
+        packet.push(digit);
+        packet.push(if end { 0x80 | 10 } else { 10 });
+        packet.extend_from_slice(&(160 * (seq % 100 + 1)).to_be_bytes());
+        packet
+    }
+
+    /// Sends raw bytes (already an RTP packet) to `to`.
+    pub fn send_raw(&self, to: SocketAddr, packet: &[u8]) -> Result<()> {
+        self.socket
+            .send_to(packet, to)
+            .map_err(HarnessError::io("send RTP"))?;
+        Ok(())
+    }
+
+    /// Collects every datagram that arrives until `expected` came or none for `idle`.
+    pub fn collect(&self, expected: usize, idle: Duration) -> Result<Vec<Vec<u8>>> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 2048];
+        self.socket
+            .set_read_timeout(Some(idle))
+            .map_err(HarnessError::io("set RTP read timeout"))?;
+        while got.len() < expected {
+            match self.socket.recv_from(&mut buf) {
+                Ok((n, _)) => got.push(buf.get(..n).unwrap_or_default().to_vec()),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                {
+                    break
+                }
+                Err(e) => return Err(HarnessError::io("receive RTP")(e)),
+            }
+        }
+        Ok(got)
+    }
+
     pub fn send_one(&self, to: SocketAddr, seq: u16) -> Result<()> {
         self.socket
             .send_to(&self.packet(seq), to)

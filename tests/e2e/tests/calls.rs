@@ -36,6 +36,17 @@ fn answered_call(hangup: Hangup) -> Result<()> {
     let a = caller.media()?;
     let b = callee.media()?;
     let exchange = rtp::exchange(&caller.rtp, a.relay, &callee.rtp, b.relay, PACKETS)?;
+    // A key press (RFC 4733): the callee must get the caller's event packets as sent.
+    let events: Vec<Vec<u8>> = (0..5u16)
+        .map(|i| caller.rtp.event_packet(1000 + i, 5, i == 4))
+        .collect();
+    for packet in &events {
+        caller.rtp.send_raw(a.relay, packet)?;
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let events_received = callee
+        .rtp
+        .collect(events.len(), std::time::Duration::from_secs(2))?;
     match hangup {
         Hangup::Caller => call::trigger_hangup(caller.sipp.local(), &a.call_id)?,
         Hangup::Callee => call::trigger_hangup(callee.sipp.local(), &b.call_id)?,
@@ -57,6 +68,25 @@ fn answered_call(hangup: Hangup) -> Result<()> {
         "caller got {} of the callee's {} RTP packets through the box ({exchange:?})",
         exchange.a_received.from_peer,
         PACKETS
+    );
+    // Payloads byte for byte; the header fields a relay may legitimately rewrite
+    // (sequence number, timestamp, SSRC) are not compared.
+    let payloads = |packets: &[Vec<u8>]| -> Vec<Vec<u8>> {
+        packets
+            .iter()
+            .map(|p| {
+                [
+                    p.get(1..2).unwrap_or_default(),
+                    p.get(12..).unwrap_or_default(),
+                ]
+                .concat()
+            })
+            .collect()
+    };
+    assert_eq!(
+        payloads(&events_received),
+        payloads(&events),
+        "telephone-events (PT 101) not passed through unchanged"
     );
     // Anchored media: what arrives comes from the box's relay ports, never straight
     // from the other phone, and the SDPs the phones saw point at the box.
