@@ -167,7 +167,8 @@ impl Engine {
                 self.resolver.clone(),
                 (req.tenant_id, req.role),
                 req.target,
-                vec![TransportKind::Udp, TransportKind::Tcp],
+                // Outbound TCP connections do not exist yet: only UDP targets are usable.
+                vec![TransportKind::Udp],
                 self.resolved_tx.clone(),
             );
         }

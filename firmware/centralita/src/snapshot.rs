@@ -131,10 +131,19 @@ pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
             });
         }
     }
+    let outbound = outbound_policy(doc);
+    for did in &doc.dids {
+        // Providers write DIDs their own way (+34..., 0034..., national): all reach the DID.
+        if let Ok(national) = outbound.plan.numbers.normalize(&did.number) {
+            let e164 = format!("+{}", outbound.plan.numbers.to_e164_digits(&national));
+            directory.routes.add_spelling(e164, &did.number);
+            directory.routes.add_spelling(national, &did.number);
+        }
+    }
     directory.add_tenant(Tenant {
         id: tenant_id,
         trunks,
-        outbound: outbound_policy(doc),
+        outbound,
         main_did: doc.dids.first().map(|d| d.number.clone()),
     });
     for did in &doc.dids {

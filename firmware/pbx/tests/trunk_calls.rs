@@ -82,6 +82,7 @@ fn world() -> World {
             ),
         ],
     });
+    d.routes.add_spelling("+34917374206".into(), "917374206");
     d.routes.insert(DidRoute {
         tenant_id: 20191,
         number: "917374299".into(),
@@ -345,4 +346,27 @@ fn plus34_is_normalised_for_the_trunk() {
         .pop()
         .expect("INVITE to the provider");
     assert_eq!(invite.uri.user.as_deref(), Some("600999888"));
+}
+
+#[test]
+fn registration_trunk_call_to_our_contact_finds_the_did_in_to() {
+    let mut w = world();
+    let head = format!(
+        "INVITE sip:trunkuser@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {PROVIDER};branch=z9hG4bKreg-trunk;rport
+From: <sip:600123456@203.0.113.5>;tag=prov-reg
+To: <sip:+34917374206@sip.provider.test>
+Call-ID: reg-trunk@provider
+CSeq: 1 INVITE
+Contact: <sip:600123456@{PROVIDER}>
+Max-Forwards: 70
+"
+    );
+    w.send(addr(PROVIDER), &with_body(&head, SDP_A));
+    assert!(
+        w.requests(addr(B))
+            .iter()
+            .any(|r| r.method == Method::Invite),
+        "+34 spelling of DID 917374206 in To reaches extension 11"
+    );
 }

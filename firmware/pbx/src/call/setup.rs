@@ -350,6 +350,24 @@ fn decide(
             }
         }
         Origin::Trunk { tenant_id } => {
+            // A registration trunk sends to our Contact (the account username) with the DID in
+            // To; a DID trunk puts the DID in the Request-URI. `called_number` reads both.
+            let account = ctx
+                .trunks
+                .provider_of(source_addr)
+                .and_then(|(t, i)| ctx.directory.tenant(t)?.trunks.get(i).cloned());
+            let dialled = account
+                .as_ref()
+                .and_then(|a| crate::trunk::called_number(req, &a.username))
+                .unwrap_or(dialled);
+            let dialled = match ctx.directory.routes.did(&dialled) {
+                Some(_) => dialled,
+                None => ctx
+                    .directory
+                    .tenant(tenant_id)
+                    .and_then(|t| t.outbound.plan.numbers.normalize(&dialled).ok())
+                    .unwrap_or(dialled),
+            };
             let from = req.from_header();
             let number = from
                 .as_ref()

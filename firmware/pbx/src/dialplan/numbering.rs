@@ -244,6 +244,17 @@ impl NumberPlan {
         self.rules.iter().map(|r| &r.info)
     }
 
+    /// The E.164 digits (no `+`) of a normalised national number, e.g. `34917374206`.
+    pub fn to_e164_digits(&self, national: &str) -> String {
+        if let Some(abroad) = national.strip_prefix(self.international_prefix.as_str()) {
+            return abroad.to_string();
+        }
+        let nsn = national
+            .strip_prefix(self.trunk_prefix.as_str())
+            .unwrap_or(national);
+        format!("{}{nsn}", self.country_code)
+    }
+
     /// A normalised number written as the trunk expects it.
     pub fn to_trunk(&self, national: &str) -> String {
         let plus = match self.trunk_format {

@@ -74,6 +74,8 @@ const MAX_DID_HOPS: usize = 8;
 #[derive(Default)]
 pub struct RoutingTable {
     dids: HashMap<String, DidRoute>,
+    /// Other spellings of a DID (`+34917374206` for `917374206`) -> the configured number.
+    spellings: HashMap<String, String>,
 }
 
 impl RoutingTable {
@@ -81,8 +83,17 @@ impl RoutingTable {
         self.dids.insert(route.number.clone(), route);
     }
 
+    /// Another way the network writes a configured DID (national, E.164...).
+    pub fn add_spelling(&mut self, spelling: String, number: &str) {
+        if spelling != number && !self.dids.contains_key(&spelling) {
+            self.spellings.insert(spelling, number.to_string());
+        }
+    }
+
     pub fn did(&self, number: &str) -> Option<&DidRoute> {
-        self.dids.get(number)
+        self.dids
+            .get(number)
+            .or_else(|| self.spellings.get(number).and_then(|n| self.dids.get(n)))
     }
 
     pub fn len(&self) -> usize {
@@ -95,7 +106,7 @@ impl RoutingTable {
 
     /// Routes a call to `did` from `caller` at `unix_ms` (UTC). `None` when the DID is unknown.
     pub fn route(&self, did: &str, caller: &str, unix_ms: i64) -> Option<Routed> {
-        let first = self.dids.get(did)?;
+        let first = self.did(did)?;
         let mut routed = Routed {
             tenant_id: first.tenant_id,
             steps: Vec::new(),
@@ -140,7 +151,7 @@ impl RoutingTable {
                 evaluation,
             });
             match next {
-                Some(Destination::Did(number)) => match self.dids.get(&number) {
+                Some(Destination::Did(number)) => match self.did(&number) {
                     // Never cross into another tenant's DID.
                     Some(d) if d.tenant_id == routed.tenant_id => current = d,
                     _ => return Some(routed),
