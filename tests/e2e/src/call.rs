@@ -38,6 +38,36 @@ impl Phone {
         self.media_from(PathBuf::from(name))
     }
 
+    /// Waits (bounded) for a marker file `<media_file><suffix>` a scenario writes when
+    /// it reaches a point the harness must not overtake (e.g. `.answered`).
+    pub fn wait_marker(&mut self, suffix: &str) -> Result<()> {
+        let mut name = self.media_file.clone().into_os_string();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let sipp = &mut self.sipp;
+        wait::until(
+            &format!("SIPp to write {}", file.display()),
+            Duration::from_secs(20),
+            Duration::from_millis(50),
+            || {
+                if file.exists() {
+                    return Ok(Some(()));
+                }
+                if let Some(code) = sipp.exited()? {
+                    return Err(HarnessError::Timeout {
+                        what: format!(
+                            "{}; SIPp already exited with {code:?}\n{}",
+                            file.display(),
+                            sipp.logs()
+                        ),
+                        waited: Duration::ZERO,
+                    });
+                }
+                Ok(None)
+            },
+        )
+    }
+
     fn media_from(&mut self, file: PathBuf) -> Result<MediaInfo> {
         let sipp = &mut self.sipp;
         wait::until(
@@ -155,9 +185,15 @@ pub fn caller(
     })
 }
 
-/// Tells the SIPp phone at `to` to hang up the dialog `call_id` (see sipp/README.md):
-/// a MESSAGE straight to SIPp, which routes it to the call by Call-ID.
+/// Tells the SIPp phone at `to` to hang up the dialog `call_id` (see sipp/README.md).
 pub fn trigger_hangup(to: SocketAddr, call_id: &str) -> Result<()> {
+    trigger(to, call_id)
+}
+
+/// Moves the SIPp phone at `to` past its next `<recv request="MESSAGE"/>` (hang up,
+/// or answer in the early-media scenario): a MESSAGE straight to SIPp, which routes it
+/// to the call by Call-ID. The box never sees it.
+pub fn trigger(to: SocketAddr, call_id: &str) -> Result<()> {
     let socket = UdpSocket::bind("127.0.0.1:0").map_err(HarnessError::io("bind trigger socket"))?;
     let local = socket
         .local_addr()

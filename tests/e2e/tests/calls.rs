@@ -293,3 +293,29 @@ fn hold_and_resume_pass_through_and_media_flows_after() -> Result<()> {
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     Ok(())
 }
+
+#[test]
+fn early_media_flows_before_the_answer() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let mut callee = call::callee(&daemon, EXT11, "uas_early", &dir)?;
+    let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_early", &[], &dir)?;
+    // The caller's file is written on the relayed 183: nobody has answered yet.
+    let a = caller.media()?;
+    let b = callee.media()?;
+    let early = rtp::exchange(&caller.rtp, a.relay, &callee.rtp, b.relay, PACKETS)?;
+    call::trigger(callee.sipp.local(), &b.call_id)?; // the callee answers now
+    caller.wait_marker(".answered")?;
+    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    let caller_outcome = caller.finish()?;
+    let callee_outcome = callee.finish()?;
+    assert_sipp("caller (183 with SDP, then 200)", &caller_outcome);
+    assert_sipp("callee (early media, then answer)", &callee_outcome);
+    assert!(
+        early.a_received.from_peer >= MIN_RELAYED && early.b_received.from_peer >= MIN_RELAYED,
+        "early media before the answer: {early:?}"
+    );
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
