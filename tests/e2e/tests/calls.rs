@@ -319,3 +319,20 @@ fn early_media_flows_before_the_answer() -> Result<()> {
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     Ok(())
 }
+
+#[test]
+fn in_dialog_info_and_options_pass_through() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let callee = call::callee(&daemon, EXT11, "uas_info", &dir)?;
+    let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_info", &[], &dir)?;
+    let a = caller.media()?;
+    // Both scenarios check the relayed INFO body and the 200s themselves.
+    caller.wait_marker(".done")?;
+    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    let caller_outcome = caller.finish()?;
+    let callee_outcome = callee.finish()?;
+    assert_sipp("caller (INFO, OPTIONS in dialog)", &caller_outcome);
+    assert_sipp("callee (INFO, OPTIONS relayed)", &callee_outcome);
+    Ok(())
+}
