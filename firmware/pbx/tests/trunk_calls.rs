@@ -370,3 +370,51 @@ Max-Forwards: 70
         "+34 spelling of DID 917374206 in To reaches extension 11"
     );
 }
+
+#[test]
+fn forwards_to_external_numbers_use_the_forwarding_users_permissions() {
+    let mut alice = account("10", "pa", 30);
+    alice.forward_always = Some(Destination::External("600111222".into()));
+    let mut bob = account("11", "pb", 5);
+    bob.forward_always = Some(Destination::External("0044207946000".into()));
+    let mut d = directory(vec![alice, bob, account("12", "pc", 5)]);
+    d.add_tenant(Tenant {
+        id: 20191,
+        trunks: vec![TrunkAccount {
+            username: "trunkuser".into(),
+            password: "trunkpass".into(),
+            domain: "sip.provider.test".into(),
+            outbound_proxy: None,
+        }],
+        ..Default::default()
+    });
+    let mut w = World::with_directory(d);
+    w.pbx.trunk_peers_mut().set(
+        20191,
+        0,
+        Some(Peer {
+            transport: TransportKind::Udp,
+            addr: addr(PROVIDER),
+        }),
+        true,
+    );
+    register_phone(&mut w, "10.0.0.12:5066", "ext2019112", "pc");
+    // 12 calls 10, who forwards everything to a mobile: out through the trunk.
+    dial(&mut w, "10.0.0.12:5066", "ext2019112", "pc", "10");
+    let out = w.requests(addr(PROVIDER));
+    assert!(
+        out.iter()
+            .any(|r| r.method == Method::Invite && r.uri.user.as_deref() == Some("600111222")),
+        "forward to a mobile goes out"
+    );
+    // 12 calls 11, whose forward is international: refused by 11's permissions.
+    dial(&mut w, "10.0.0.12:5066", "ext2019112", "pc", "11");
+    assert!(w
+        .requests(addr(PROVIDER))
+        .iter()
+        .all(|r| r.uri.user.as_deref() != Some("0044207946000")));
+    assert!(w
+        .responses(addr("10.0.0.12:5066"))
+        .iter()
+        .any(|r| r.status >= 400));
+}

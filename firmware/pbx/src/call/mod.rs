@@ -95,6 +95,8 @@ struct Call {
     b_offer: Vec<u8>,
     on_busy: Option<crate::routing::Destination>,
     on_no_answer: Option<crate::routing::Destination>,
+    /// Whose forwards those are (their permissions apply).
+    fallback_owner: Option<String>,
     /// How many times ringing moved on to a forward; bounded against loops.
     forwards: u8,
     state: CallState,

@@ -377,7 +377,8 @@ impl Calls {
         }
         call.forwards += 1;
         let caller = call.caller.clone();
-        match targets::resolve(ctx, &caller, next) {
+        let owner = call.fallback_owner.clone();
+        match targets::resolve(ctx, &caller, next, owner.as_deref()) {
             Ok(t) => {
                 tracing::debug!(call = id, to = %next.describe(), "call forwarded");
                 self.ring(ctx, id, t);

@@ -92,7 +92,7 @@ impl Calls {
             Ok(dest) => dest.clone(),
             Err(r) => return reject_with(ctx, r.status, &r.reason, &r.cause),
         };
-        let targets = match targets::resolve(ctx, &decision.caller, &dest) {
+        let targets = match targets::resolve(ctx, &decision.caller, &dest, None) {
             Ok(t) => t,
             Err(Unreachable {
                 status,
@@ -103,7 +103,7 @@ impl Calls {
                 instead: Some(next),
                 status,
                 cause,
-            }) => match targets::resolve(ctx, &decision.caller, &next) {
+            }) => match targets::resolve(ctx, &decision.caller, &next, None) {
                 Ok(t) => t,
                 Err(_) => return reject(ctx, status, cause),
             },
@@ -166,6 +166,7 @@ impl Calls {
             b_offer: offer.body,
             on_busy: None,
             on_no_answer: None,
+            fallback_owner: None,
             forwards: 0,
             state: CallState::Ringing,
             a,
@@ -215,6 +216,7 @@ impl Calls {
         };
         call.on_busy = targets.on_busy;
         call.on_no_answer = targets.on_no_answer;
+        call.fallback_owner = targets.fallback_owner;
         call.best_failure = None;
         if let Some(first) = targets.forks.first() {
             call.caller_id_presented = Some(first.caller_id.clone());

@@ -63,6 +63,8 @@ pub struct Targets {
     pub ring_seconds: u32,
     pub on_busy: Option<Destination>,
     pub on_no_answer: Option<Destination>,
+    /// Whose forwards `on_busy`/`on_no_answer` are (their permissions apply to external forwards).
+    pub fallback_owner: Option<String>,
     /// The callee, for CDRs (extension number or external number).
     pub label: String,
 }
@@ -85,12 +87,17 @@ fn unreachable(status: u16, cause: &'static str) -> Unreachable {
 
 const MAX_FORWARDS: usize = 5;
 
+/// Resolves `dest`. `forwarded_by` is the SIP username whose forward led here: an external number
+/// reached through a forward is dialled with that user's call permissions.
 pub fn resolve(
     ctx: &CallContext<'_>,
     caller: &CallerIdentity,
     dest: &Destination,
+    forwarded_by: Option<&str>,
 ) -> Result<Targets, Unreachable> {
     let mut dest = dest.clone();
+    let mut owner: Option<&crate::directory::Account> =
+        forwarded_by.and_then(|u| ctx.directory.account(u));
     for _ in 0..MAX_FORWARDS {
         let next = match &dest {
             Destination::Extension(username) => {
@@ -105,11 +112,14 @@ pub fn resolve(
                     Err(Unreachable {
                         instead: Some(next),
                         ..
-                    }) => next,
+                    }) => {
+                        owner = Some(account);
+                        next
+                    }
                     Err(e) => return Err(e),
                 }
             }
-            Destination::External(number) => return external(ctx, caller, number),
+            Destination::External(number) => return forwarded_external(ctx, caller, number, owner),
             Destination::Did(number) => {
                 let Some(routed) = ctx
                     .directory
@@ -177,7 +187,7 @@ fn extension(
         })
         .collect();
     if let Some(mobile) = &account.mobile {
-        if let Ok(twin) = external(ctx, caller, mobile) {
+        if let Ok(twin) = forwarded_external(ctx, caller, mobile, Some(account)) {
             forks.extend(twin.forks);
         }
     }
@@ -193,8 +203,36 @@ fn extension(
         ring_seconds: account.ring_seconds.max(1),
         on_busy: account.forward_busy.clone(),
         on_no_answer: account.forward_no_answer.clone(),
+        fallback_owner: Some(account.username.clone()),
         label: account.extension.clone(),
     })
+}
+
+/// An external number reached by a forward or twinning: dialled with the forwarding user's
+/// permissions (an extension that may not call mobiles cannot forward to one either).
+fn forwarded_external(
+    ctx: &CallContext<'_>,
+    caller: &CallerIdentity,
+    number: &str,
+    owner: Option<&crate::directory::Account>,
+) -> Result<Targets, Unreachable> {
+    let Some(owner) = owner else {
+        return external(ctx, caller, number);
+    };
+    let Some(tenant) = ctx.directory.tenant(owner.tenant_id) else {
+        return Err(unreachable(503, "no-trunk"));
+    };
+    let who = crate::dialplan::Caller {
+        extension: &owner.extension,
+        internal_only: owner.internal_only,
+    };
+    match tenant.outbound.plan.decide(who, number) {
+        crate::dialplan::Decision::Allow { normalized, .. } => {
+            let trunk_number = tenant.outbound.plan.numbers.to_trunk(&normalized);
+            external(ctx, caller, &trunk_number)
+        }
+        crate::dialplan::Decision::Deny { .. } => Err(unreachable(403, "forward-not-permitted")),
+    }
 }
 
 /// An external number through the tenant's active trunk.
@@ -215,9 +253,6 @@ pub(super) fn external_via(
     number: &str,
     (index, account, peer): (usize, &crate::directory::TrunkAccount, Peer),
 ) -> Result<Targets, Unreachable> {
-    if caller.internal_only {
-        return Err(unreachable(403, "internal-only"));
-    }
     let domain = &account.domain;
     let mut extra = Vec::new();
     let (from, caller_id) = match &caller.presentation {
@@ -275,6 +310,7 @@ pub(super) fn external_via(
         ring_seconds: 60,
         on_busy: None,
         on_no_answer: None,
+        fallback_owner: None,
         label: number.to_string(),
     })
 }
