@@ -207,6 +207,8 @@ def main():
         for when, code, _, killed in res["exits"]:
             if code != 0 or killed:
                 res["notes"].append(f"daemon {when}: exit code {code} on SIGTERM (contract: 0)")
+    if "binary" in res and d is not None:
+        res["cdrs"] = cdr_check(res, plan)
     res.setdefault("binary", "(not built)")
     print(report.render(res))
     report.to_json(res, os.path.join(workdir, "results.json"))
@@ -215,6 +217,20 @@ def main():
     else:
         print(f"run folder kept: {workdir}")
     return 0 if ok else 1
+
+
+def cdr_check(res, plan):
+    """Calls the bench completed vs CDR rows the store holds."""
+    calls = 0
+    setups = res.get("setups")
+    if isinstance(setups, dict):
+        calls += sum(r.successful for r in setups["runs"])
+    media = res.get("media")
+    if media is not None and not isinstance(media, str):
+        calls += sum(h.successful for h in media.halves)
+    data = os.path.join(res["workdir"], "data")
+    counts = dmn.count_cdrs(res["binary"], data, calls + 1000)
+    return {"calls": calls, "rows": counts}
 
 
 def log(msg):

@@ -6,6 +6,7 @@ Contract relied on (see bench/README.md): `centralita import --data DIR FILE`,
 exit 0 on SIGTERM.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -149,3 +150,28 @@ def _tail(path, n=15):
             return "".join(f.readlines()[-n:])
     except FileNotFoundError:
         return "(no log)"
+
+
+def count_cdrs(binary, data_dir, limit, timeout_s=120):
+    """How many CDRs `centralita cdr` lists (at most limit), by disposition,
+    or None if the command failed. Run after the daemons stopped: every
+    bench call must have left exactly one row."""
+    try:
+        out = subprocess.run(
+            [binary, "cdr", "--data", data_dir, "--limit", str(limit)],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    if out.returncode != 0:
+        return None
+    counts = {}
+    for line in out.stdout.splitlines():
+        try:
+            disposition = json.loads(line).get("disposition", "?")
+        except ValueError:
+            disposition = "unparsable"
+        counts[disposition] = counts.get(disposition, 0) + 1
+    return counts

@@ -116,6 +116,18 @@ def render(res):
             f"daemon shutdown on SIGTERM {when}: exit {code} in {secs:.2f}s"
             + (" (had to SIGKILL it)" if killed else "")
         )
+    cdrs = res.get("cdrs")
+    if cdrs:
+        rows = cdrs["rows"]
+        if rows is None:
+            out.append("CDRs: `centralita cdr` failed")
+        else:
+            total = sum(rows.values())
+            out.append(
+                f"CDRs: {total} rows ({', '.join(f'{k} {v}' for k, v in sorted(rows.items()))})"
+                f" for {cdrs['calls']} calls completed by SIPp"
+                f" {_verdict(rows.get('answered', 0) >= cdrs['calls'])}"
+            )
     for note in res.get("notes", []):
         out.append(f"NOTE: {note}")
     return "\n".join(out)
