@@ -76,6 +76,7 @@ pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
         directory.add_account(account);
     }
     for alias in &doc.aliases {
+        directory.add_alias_name(tenant_id, &alias.number, &alias.display_name);
         directory.add_number(
             tenant_id,
             &alias.alias,

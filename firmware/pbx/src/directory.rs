@@ -90,6 +90,8 @@ pub struct Directory {
     accounts: HashMap<String, Account>,
     numbers: HashMap<u32, HashMap<String, DialTarget>>,
     tenants: HashMap<u32, Tenant>,
+    /// Display names of aliases by their real number, to name inbound callers.
+    alias_names: HashMap<(u32, String), String>,
     pub routes: RoutingTable,
 }
 
@@ -107,6 +109,20 @@ impl Directory {
             .entry(tenant_id)
             .or_default()
             .insert(number.to_string(), target);
+    }
+
+    /// Names calls from `number` with the alias's display name (an address-book entry).
+    pub fn add_alias_name(&mut self, tenant_id: u32, number: &str, display_name: &str) {
+        if !display_name.trim().is_empty() {
+            self.alias_names
+                .insert((tenant_id, number.to_string()), display_name.to_string());
+        }
+    }
+
+    pub fn alias_name(&self, tenant_id: u32, number: &str) -> Option<&str> {
+        self.alias_names
+            .get(&(tenant_id, number.to_string()))
+            .map(String::as_str)
     }
 
     pub fn add_tenant(&mut self, tenant: Tenant) {

@@ -117,14 +117,15 @@ impl Trunks {
                 self.keepalives.push_back(t);
             }
             for role in [ProviderRole::Primary, ProviderRole::Secondary] {
-                if let Some(client) = group.client(role) {
+                // Only a known address replaces the last one: a provider being re-resolved keeps
+                // receiving calls at its last address, and is still recognised when it calls.
+                if let Some(peer) = group.client(role).and_then(|c| c.current_peer()) {
                     let exact = self
                         .exact_port
                         .get(&(tenant_id, index(role)))
                         .copied()
                         .unwrap_or(false);
-                    self.peers
-                        .set(tenant_id, index(role), client.current_peer(), exact);
+                    self.peers.set(tenant_id, index(role), Some(peer), exact);
                 }
             }
             self.peers.set_active(tenant_id, index(group.active(now)));

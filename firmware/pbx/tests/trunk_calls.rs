@@ -418,3 +418,42 @@ fn forwards_to_external_numbers_use_the_forwarding_users_permissions() {
         .iter()
         .any(|r| r.status >= 400));
 }
+
+#[test]
+fn a_caller_in_the_aliases_is_shown_by_its_name() {
+    let mut w = world();
+    let d = {
+        let mut d = directory(vec![account("10", "pa", 30), account("11", "pb", 5)]);
+        d.add_tenant(Tenant {
+            id: 20191,
+            trunks: vec![TrunkAccount {
+                username: "trunkuser".into(),
+                password: "trunkpass".into(),
+                domain: "sip.provider.test".into(),
+                outbound_proxy: None,
+            }],
+            ..Default::default()
+        });
+        d.add_alias_name(20191, "600123456", "Proveedor García");
+        d.routes.insert(DidRoute {
+            tenant_id: 20191,
+            number: "917374206".into(),
+            timezone: chrono_tz::UTC,
+            forward: Some(Destination::Extension("ext2019111".into())),
+            rules: vec![],
+        });
+        d
+    };
+    w.pbx.set_directory(std::sync::Arc::new(d), w.now);
+    inbound(&mut w, "917374206", "<script>x</script>");
+    let invite = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .expect("INVITE to 11");
+    assert!(invite
+        .headers
+        .get(&HeaderName::From)
+        .unwrap()
+        .contains("Proveedor García"));
+}

@@ -375,10 +375,23 @@ fn decide(
                 .as_ref()
                 .and_then(|f| f.uri.user_unescaped())
                 .unwrap_or_else(|| "anonymous".to_string());
-            let mut display = from
-                .as_ref()
-                .and_then(|f| f.display.clone())
-                .unwrap_or_else(|| number.clone());
+            // A caller in the tenant's aliases is shown by the alias's name.
+            let national = ctx
+                .directory
+                .tenant(tenant_id)
+                .and_then(|t| t.outbound.plan.numbers.normalize(&number).ok());
+            let alias_name = ctx.directory.alias_name(tenant_id, &number).or_else(|| {
+                national
+                    .as_deref()
+                    .and_then(|n| ctx.directory.alias_name(tenant_id, n))
+            });
+            let mut display = match alias_name {
+                Some(name) => name.to_string(),
+                None => from
+                    .as_ref()
+                    .and_then(|f| f.display.clone())
+                    .unwrap_or_else(|| number.clone()),
+            };
             let routed = ctx.directory.routes.route(&dialled, &number, ctx.unix_ms);
             let route = match &routed {
                 None => Err(refused(404, "unknown-did")),
