@@ -46,6 +46,7 @@ def parse_args():
     p.add_argument("--rtp-window", type=int, help="seconds of phase (c) measured")
     p.add_argument("--reg-rate", type=int, help="offered REGISTERs per second")
     p.add_argument("--setup-rate", type=int, help="offered call set-ups per second")
+    p.add_argument("--setup-calls", type=int, help="call set-ups of phase (b)")
     p.add_argument(
         "--rust-log",
         default=os.environ.get("BENCH_RUST_LOG", "warn"),
@@ -67,6 +68,8 @@ def make_plan(args):
         plan.reg_rate = args.reg_rate
     if args.setup_rate:
         plan.setup_rate = args.setup_rate
+    if args.setup_calls:
+        plan.setup_calls = args.setup_calls
     return plan
 
 
