@@ -209,3 +209,78 @@ fn outbound_policy(doc: &TenantDocument) -> pbx::dialplan::OutboundPolicy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pbx::routing::Destination as D;
+
+    fn example() -> Directory {
+        let json = include_str!("../../../docs/examples/tenant-example.json");
+        let doc = store::parse_document(json).unwrap();
+        let mut directory = Directory::default();
+        add_tenant(&mut directory, &doc);
+        directory
+    }
+
+    #[test]
+    fn every_kind_of_number_resolves() {
+        let d = example();
+        assert_eq!(d.account_count(), 2);
+        assert_eq!(
+            d.resolve(20191, "11"),
+            DialTarget::Extension("ext2019111".into())
+        );
+        assert_eq!(
+            d.resolve(20191, "400"),
+            DialTarget::NotYetRouted { kind: "queue" }
+        );
+        assert_eq!(
+            d.resolve(20191, "700"),
+            DialTarget::NotYetRouted { kind: "voicemail" }
+        );
+        assert_eq!(
+            d.resolve(20191, "7000"),
+            DialTarget::NotYetRouted { kind: "ivr" }
+        );
+        assert_eq!(
+            d.resolve(20191, "800"),
+            DialTarget::NotYetRouted { kind: "conference" }
+        );
+        assert_eq!(
+            d.resolve(20191, "20"),
+            DialTarget::Alias {
+                number: "655974643".into(),
+                display_name: "Stefano".into()
+            }
+        );
+        assert_eq!(d.resolve(20191, "99"), DialTarget::Unknown);
+        // Nothing leaks between tenants.
+        assert_eq!(d.resolve(20200, "10"), DialTarget::Unknown);
+        assert_eq!(d.alias_name(20191, "655974643"), Some("Stefano"));
+    }
+
+    #[test]
+    fn ids_become_what_calls_need() {
+        let d = example();
+        let ten = d.account("ext2019110").unwrap();
+        assert_eq!(
+            ten.caller_id.as_deref(),
+            Some("917374206"),
+            "DID id -> number"
+        );
+        assert_eq!(ten.forward_busy, Some(D::Voicemail("vm700".into())));
+        assert_eq!(ten.mobile.as_deref(), Some("+34655974643"));
+        let tenant = d.tenant(20191).unwrap();
+        assert_eq!(tenant.trunks.len(), 2, "primary and secondary");
+        assert_eq!(
+            tenant.trunks[0].outbound_proxy.as_deref(),
+            Some("proxy.provider.example:5060")
+        );
+        // DIDs are found under every spelling the network may use.
+        assert!(d.routes.did("917374207").is_some());
+        assert!(d.routes.did("+34917374206").is_some());
+        let forward = d.routes.did("+34917374207").unwrap().forward.clone();
+        assert_eq!(forward, Some(D::Did("917374206".into())));
+    }
+}

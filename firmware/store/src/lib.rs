@@ -11,8 +11,9 @@
 //! creation date comes from SQLite's `date('now')` (`create_demo_tenant_on` takes it).
 //!
 //! Contract with the daemon: open once per thread that needs it (a `Store` is one SQLite
-//! connection; several processes may share the folder), `load_directory()` into memory for
-//! the SIP hot path and load it again when `config_generation()` changes, and write CDRs in
+//! connection; several processes may share the folder), export the tenants' documents into its
+//! in-memory snapshot for the SIP hot path and again when `config_generation()` changes (or on
+//! SIGHUP), and write CDRs in
 //! batches with `insert_cdrs`. Multi-row changes are single transactions; writers take the
 //! lock up front (IMMEDIATE) and wait up to the busy timeout for each other.
 
@@ -20,7 +21,6 @@ mod audit;
 mod cdr;
 mod db;
 mod demo;
-mod directory;
 pub mod document;
 mod error;
 mod messages;
@@ -37,7 +37,6 @@ pub use audit::AuditEntry;
 pub use cdr::{CdrQuery, CdrRecord, Direction, Disposition};
 pub use db::DB_FILE;
 pub use demo::{DemoExtension, DEMO_TENANT_ID};
-pub use directory::{DialTarget, Directory, SipAccount};
 pub use document::{parse_document, validate_document, ImportSummary, TenantDocument};
 pub use error::{Problem, Problems, StoreError};
 pub use messages::{Recording, VoicemailMessage};
@@ -140,7 +139,7 @@ impl Store {
     }
 
     /// A number that grows with every configuration import by any process: when it differs
-    /// from the value read at the last `load_directory`, the directory is stale.
+    /// from the value read when the daemon last loaded its configuration, that snapshot is stale.
     pub fn config_generation(&self) -> Result<u64, StoreError> {
         let generation: i64 = self
             .conn
@@ -151,17 +150,6 @@ impl Store {
             )
             .op("reading configuration generation")?;
         Ok(u64::try_from(generation).unwrap_or(0))
-    }
-
-    /// Snapshot of accounts and dialable numbers for the SIP hot path.
-    pub fn load_directory(&self) -> Result<Directory, StoreError> {
-        let snapshot = self
-            .conn
-            .unchecked_transaction()
-            .op("starting directory load")?;
-        let directory = directory::load(&snapshot)?;
-        snapshot.finish().op("ending directory load")?;
-        Ok(directory)
     }
 
     /// Writes a batch of CDRs in one transaction (all or nothing).

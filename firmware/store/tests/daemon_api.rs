@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use store::{CdrRecord, DialTarget, Direction, Disposition, Store, StoreError};
+use store::{CdrRecord, Direction, Disposition, Store, StoreError};
 
 fn cdr(call_id: &str, start: i64, disposition: Disposition) -> CdrRecord {
     let answered = disposition == Disposition::Answered;
@@ -46,75 +46,15 @@ fn demo_tenant() {
     assert_eq!(exts[0].username, "ext2019110");
     assert_eq!(exts[0].password, "pw-ten-0123456789");
     assert_eq!(exts[1].username, "ext2019111");
-    let dir = store.load_directory().unwrap();
-    let acc = dir.account("ext2019111").unwrap();
-    assert_eq!(acc.password, "pw-eleven-0123456789");
-    assert_eq!(acc.tenant_id, 20191);
-    assert_eq!(acc.ring_seconds, 30);
-    let created = store.export_document(20191).unwrap().tenant.created;
+    let doc = store.export_document(20191).unwrap();
+    assert_eq!(doc.users[1].sip_password, "pw-eleven-0123456789");
+    assert_eq!(doc.users[1].ring_seconds, 30);
+    let created = doc.tenant.created;
     assert_eq!(created.len(), 10, "{created}");
     assert!(matches!(
         store.create_demo_tenant(["a".into(), "b".into()]),
         Err(StoreError::TenantExists { tenant_id: 20191 })
     ));
-}
-
-#[test]
-fn directory_resolves_every_kind_of_number() {
-    let (_dir, mut store) = temp_store();
-    store.import_document(&example()).unwrap();
-    let dir = store.load_directory().unwrap();
-    assert_eq!(dir.len(), 2);
-    assert!(dir.account("ext2019112").is_none());
-    assert!(dir.account("ext20191").is_none());
-    match dir.resolve(20191, "11") {
-        DialTarget::Extension(a) => {
-            assert_eq!(a.username, "ext2019111");
-            assert_eq!(a.display_name, "Ana García");
-            assert!(a.internal_only);
-            assert!(a.dnd);
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(
-        dir.resolve(20191, "400"),
-        DialTarget::Queue {
-            id: "q-ventas".into(),
-            name: "Ventas".into()
-        }
-    );
-    assert_eq!(
-        dir.resolve(20191, "7000"),
-        DialTarget::Ivr {
-            id: "ivr-entrada".into(),
-            name: "Entrada_Prueba".into()
-        }
-    );
-    assert_eq!(
-        dir.resolve(20191, "700"),
-        DialTarget::Voicemail {
-            id: "vm700".into(),
-            name: "Prueba Buzon".into()
-        }
-    );
-    assert_eq!(
-        dir.resolve(20191, "800"),
-        DialTarget::Conference {
-            id: "room-1".into(),
-            name: "Prueba".into()
-        }
-    );
-    assert_eq!(
-        dir.resolve(20191, "20"),
-        DialTarget::Alias {
-            number: "655974643".into(),
-            display_name: "Stefano".into()
-        }
-    );
-    assert_eq!(dir.resolve(20191, "99"), DialTarget::Unknown);
-    assert_eq!(dir.resolve(20191, "*21"), DialTarget::Unknown);
-    // Nothing leaks between tenants.
-    assert_eq!(dir.resolve(20200, "10"), DialTarget::Unknown);
 }
 
 #[test]
@@ -204,8 +144,8 @@ fn two_connections_share_the_file() {
         generation + 1,
         "the daemon sees the change"
     );
-    let reloaded = daemon.load_directory().unwrap();
-    assert_eq!(reloaded.account("ext2019110").unwrap().password, "changed");
+    let reloaded = daemon.export_document(20191).unwrap();
+    assert_eq!(reloaded.users[0].sip_password, "changed");
     daemon
         .insert_cdrs(&[cdr("x", 1, Disposition::Failed)])
         .unwrap();

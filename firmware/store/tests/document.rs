@@ -139,8 +139,6 @@ fn reimport_replaces_config_but_keeps_records() {
     store.import_document(&small).unwrap();
     assert_eq!(store.export_document(20191).unwrap(), small);
     assert_eq!(store.list_cdrs(20191, 10).unwrap(), vec![cdr]);
-    let dir = store.load_directory().unwrap();
-    assert_eq!(dir.resolve(20191, "400"), store::DialTarget::Unknown);
 }
 
 #[test]
@@ -173,12 +171,6 @@ fn two_tenants_are_isolated() {
     assert_eq!(store.tenant_ids().unwrap(), vec![20191, 20200]);
     assert_eq!(store.export_document(20191).unwrap(), example());
     assert_eq!(store.export_document(20200).unwrap(), other);
-    let dir = store.load_directory().unwrap();
-    assert_eq!(dir.account("ext2020010").unwrap().password, "secret10");
-    assert_eq!(
-        dir.account("ext2019110").unwrap().password,
-        "JXbWxoBa4CNSNBnE"
-    );
 }
 
 #[test]
@@ -199,9 +191,6 @@ fn large_tenant_imports_in_one_go() {
         .collect();
     let started = std::time::Instant::now();
     store.import_document(&doc).unwrap();
-    let dir = store.load_directory().unwrap();
-    eprintln!("2000 users imported and loaded in {:?}", started.elapsed());
-    assert_eq!(dir.len(), 2_000);
-    assert_eq!(dir.account("ext2019111999").unwrap().password, "pw1999");
+    eprintln!("2000 users imported in {:?}", started.elapsed());
     assert_eq!(store.export_document(20191).unwrap(), doc);
 }
