@@ -178,11 +178,14 @@ impl Daemon {
             let lines = Arc::clone(&stdout);
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(|l| l.ok()) {
-                    if line.starts_with("centralita ready") {
-                        let _ = ready_tx.send(());
-                    }
+                    let ready = line.starts_with("centralita ready");
+                    // Store before signalling: a test reading the lines right after
+                    // start() must see the ready line too.
                     if let Ok(mut all) = lines.lock() {
                         all.push(line);
+                    }
+                    if ready {
+                        let _ = ready_tx.send(());
                     }
                 }
             });
