@@ -17,6 +17,7 @@ import argparse
 import datetime
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,15 @@ def sipp_version():
     return "SIPp (version unknown)"
 
 
+def _interrupted(signum, _frame):
+    # timeout(1), CI or a terminal closing: end like Ctrl-C, so the finally
+    # blocks stop every SIPp and daemon this run started.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main():
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGHUP, _interrupted)
     args = parse_args()
     version = sipp_version()
     if version is None:
@@ -195,7 +204,8 @@ def main():
             time.sleep(plan.idle_s)
             res["idle_end_kb"] = ctx.sample().rss_kb
             res["idle_end_after"] = prev
-        ok = d.alive()
+        failed = [k for k in ("register", "setups", "media") if isinstance(res.get(k), str)]
+        ok = d.alive() and not failed
     except dmn.DaemonError as e:
         res["notes"].append(f"daemon: {e}")
     except KeyboardInterrupt:
