@@ -40,14 +40,14 @@ QUICK = Plan(
     reg_users=300,
     reg_peak=4000,
     reg_churn_rate=1000,
-    reg_churn_s=9,
+    reg_churn_s=6,
     setup_callees=20,
     setup_calls=4000,
     setup_rate=2000,
     setup_limit=300,
     rtp_calls=100,
     rtp_rate=50,
-    rtp_window_s=8,
+    rtp_window_s=6,
     idle_s=1.5,
 )
 
