@@ -24,6 +24,7 @@ pub mod sip_client;
 pub mod sipp;
 pub mod tenant;
 pub mod torture;
+pub mod trunk;
 pub mod wait;
 
 pub use daemon::{Cdr, Daemon};
