@@ -64,9 +64,11 @@ def render(res):
     if isinstance(reg, dict):
         out += ["", "(a) authenticated REGISTERs (REGISTER, 401, REGISTER+Digest MD5, 200)"]
         out += _runs_table(reg["runs"])
-        peak = max(r.rate for r in reg["runs"][:2])
+        # The full-speed run is the figure: the first registrations are too
+        # few to time well, the churn runs at a fixed rate on purpose.
+        peak = reg["runs"][1].rate if len(reg["runs"]) > 1 else reg["runs"][0].rate
         out.append(
-            f"    best rate: {peak:.0f} REG/s  [target {t['reg_per_s']}]"
+            f"    full-speed rate: {peak:.0f} REG/s  [target {t['reg_per_s']}]"
             f" {_verdict(peak >= t['reg_per_s'])}"
         )
         out.append("    daemon RSS: " + "; ".join(f"{label} {_mb(kb)}" for label, kb in reg["rss"]))
