@@ -171,17 +171,22 @@ pub fn wait_status(
     mut ok: impl FnMut(&str) -> bool,
 ) -> Result<String> {
     let mut last = String::new();
-    let found = wait::until(what, Duration::from_secs(15), Duration::from_millis(250), || {
-        if !daemon.is_running() {
-            return Err(HarnessError::DaemonDied {
-                status: "exited while the test waited on its status".to_string(),
-                stderr_tail: daemon.stderr_tail(),
-            });
-        }
-        // The status file may not exist yet right after start.
-        last = status(daemon).unwrap_or_default();
-        Ok(ok(&last).then(|| last.clone()))
-    });
+    let found = wait::until(
+        what,
+        Duration::from_secs(15),
+        Duration::from_millis(250),
+        || {
+            if !daemon.is_running() {
+                return Err(HarnessError::DaemonDied {
+                    status: "exited while the test waited on its status".to_string(),
+                    stderr_tail: daemon.stderr_tail(),
+                });
+            }
+            // The status file may not exist yet right after start.
+            last = status(daemon).unwrap_or_default();
+            Ok(ok(&last).then(|| last.clone()))
+        },
+    );
     found.map_err(|e| match e {
         HarnessError::Timeout { what, waited } => HarnessError::Timeout {
             what: format!("{what}; last status:\n{last}"),
@@ -268,7 +273,12 @@ pub fn expect_success(role: &str, outcome: SippOutcome) -> Result<()> {
 
 /// The provider's side of an outbound call: `scenario` listening on the provider's port,
 /// SDP pointing at a harness RTP socket, everything it saw written next to `media_file`.
-pub fn provider_uas(provider: &Provider, scenario: &str, dir: &TempDir, name: &str) -> Result<Phone> {
+pub fn provider_uas(
+    provider: &Provider,
+    scenario: &str,
+    dir: &TempDir,
+    name: &str,
+) -> Result<Phone> {
     let rtp = RtpEndpoint::new(*b"E2EP")?;
     let media_file = dir.path().join(format!("{name}.media"));
     let sipp = SippBuilder::new(scenario)
@@ -312,7 +322,10 @@ pub fn check_invite_digest(header: &str, provider: &Provider) -> std::result::Re
         get("response")?,
     );
     if username != provider.username {
-        return Err(format!("username {username:?}, the trunk's is {:?}", provider.username));
+        return Err(format!(
+            "username {username:?}, the trunk's is {:?}",
+            provider.username
+        ));
     }
     if realm != "provider.test" || nonce != INVITE_NONCE {
         return Err(format!("realm/nonce not the challenge's: {header:?}"));
@@ -334,14 +347,19 @@ pub fn check_invite_digest(header: &str, provider: &Provider) -> std::result::Re
     if response.eq_ignore_ascii_case(&expected) {
         Ok(())
     } else {
-        Err(format!("wrong digest response (expected {expected}): {header:?}"))
+        Err(format!(
+            "wrong digest response (expected {expected}): {header:?}"
+        ))
     }
 }
 
 /// What an inbound call from the provider looks like.
 pub struct InboundCall<'a> {
-    /// The dialled DID (Request-URI user).
+    /// The dialled DID (To user, and Request-URI user unless `request_user` is set).
     pub did: &'a str,
+    /// Request-URI user when it is not the DID: registration trunks send calls to the
+    /// Contact the box registered, whose user is the trunk account.
+    pub request_user: Option<&'a str>,
     /// The caller's number (From user).
     pub caller: &'a str,
     /// The From display part exactly as sent, quotes included (may be empty).
@@ -365,7 +383,8 @@ pub fn provider_uac(
         .fold(SippBuilder::new(scenario), |b, (from, to)| {
             b.substitute(from, to)
         })
-        .substitute("__DISPLAY__", call.display);
+        .substitute("__DISPLAY__", call.display)
+        .substitute("__RURI_USER__", call.request_user.unwrap_or(call.did));
     let sipp = builder
         .remote(daemon.sip)
         .local_port(provider.port)
@@ -395,12 +414,17 @@ pub fn read_marker(phone: &mut Phone, suffix: &str) -> Result<String> {
 /// Waits (bounded) for the newest CDR satisfying `ok`.
 pub fn wait_cdr(daemon: &Daemon, what: &str, ok: impl Fn(&Cdr) -> bool) -> Result<Cdr> {
     let mut seen = Vec::new();
-    let found = wait::until(what, Duration::from_secs(10), Duration::from_millis(200), || {
-        let cdrs = daemon.cdrs(50)?;
-        let hit = cdrs.iter().find(|c| ok(c)).cloned();
-        seen = cdrs;
-        Ok(hit)
-    });
+    let found = wait::until(
+        what,
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        || {
+            let cdrs = daemon.cdrs(50)?;
+            let hit = cdrs.iter().find(|c| ok(c)).cloned();
+            seen = cdrs;
+            Ok(hit)
+        },
+    );
     found.map_err(|e| match e {
         HarnessError::Timeout { what, waited } => HarnessError::Timeout {
             what: format!(
