@@ -250,6 +250,8 @@ fn caller_refused_before_ringing(substitutions: &[(&str, &str)], expected: &str)
     assert_sipp(&format!("caller (expects {expected})"), &caller.finish()?);
     // The callee must never have been called; its SIPp is simply stopped.
     drop(callee);
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "failed", "{:?}", cdr.raw);
     Ok(())
 }
 
@@ -334,5 +336,7 @@ fn in_dialog_info_and_options_pass_through() -> Result<()> {
     let callee_outcome = callee.finish()?;
     assert_sipp("caller (INFO, OPTIONS in dialog)", &caller_outcome);
     assert_sipp("callee (INFO, OPTIONS relayed)", &callee_outcome);
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     Ok(())
 }
