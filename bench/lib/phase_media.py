@@ -98,7 +98,9 @@ def phase_media(ctx):
     hold_s = (stream_ms + settle_ms) / 1000 + ramp_s + 30
     caller_timeout = int(ramp_s * 2 + (stream_ms + settle_ms) / 1000 + 30)
     per_instance = math.ceil(max(n_fwd, n_rev) / groups_n)
-    spacing = max(2 * per_instance + 20, 50)  # rtp_stream takes 2 ports a call
+    # Media ports, handed out in order below the ephemeral range: an
+    # rtp_stream instance takes 2 per call, an echo one only its -mp and -mp+2.
+    media = _MediaPorts(ports.sipp_media_base, stream_size=2 * per_instance + 20)
     rate = max(1, round(plan.rtp_rate / groups_n))
 
     echo_answer = render("callee_answer", ctx.workdir)
@@ -133,7 +135,7 @@ def phase_media(ctx):
                 fwd_callees,
                 echo_answer,
                 ports.sipp_sip(slot + 1),
-                ports.sipp_media(slot + 1, spacing),
+                media.take("echo"),
                 hold_s,
                 rtp_echo=True,
                 rtp_buffsize=ECHO_BUFFER,
@@ -144,7 +146,7 @@ def phase_media(ctx):
                 rev_callees,
                 stream_answer,
                 ports.sipp_sip(slot + 3),
-                ports.sipp_media(slot + 3, spacing),
+                media.take("stream"),
                 hold_s,
             )
             csv_f, csv_r = ctx.path(f"rtp{g}_fwd_calls.csv"), ctx.path(f"rtp{g}_rev_calls.csv")
@@ -161,7 +163,7 @@ def phase_media(ctx):
                 rate=rate,
                 limit=nf,
                 timeout_s=caller_timeout,
-                media_port=ports.sipp_media(slot, spacing),
+                media_port=media.take("stream"),
             )
             grp.rev_caller = Sipp(
                 f"rtp{g}_rev_caller",
@@ -174,13 +176,13 @@ def phase_media(ctx):
                 rate=rate,
                 limit=nr,
                 timeout_s=caller_timeout,
-                media_port=ports.sipp_media(slot + 2, spacing),
+                media_port=media.take("echo"),
                 rtp_echo=True,
                 rtp_buffsize=ECHO_BUFFER,
             )
             groups.append(grp)
         wait_registered([s for grp in groups for s in (grp.fwd_callee, grp.rev_callee)])
-        return _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing)
+        return _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, media)
     finally:
         for grp in groups:
             for sipp in (grp.fwd_caller, grp.rev_caller, grp.fwd_callee, grp.rev_callee):
@@ -188,7 +190,7 @@ def phase_media(ctx):
                     sipp.stop()
 
 
-def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
+def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, media):
     plan = ctx.plan
     every = [
         s
@@ -229,7 +231,7 @@ def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, spacing):
     for grp in groups:
         _count(fwd, stream_packets(grp.fwd_caller), echo_packets(grp.fwd_callee))
         _count(rev, stream_packets(grp.rev_callee), echo_packets(grp.rev_caller))
-    drops = _drops_by_owner(ctx, len(groups), spacing)
+    drops = _drops_by_owner(ctx, media)
 
     for half, pick in ((fwd, lambda grp: grp.fwd_caller), (rev, lambda grp: grp.rev_caller)):
         for grp in groups:
@@ -266,24 +268,45 @@ def _count(half, sent, received):
     half.received += received
 
 
-def _drops_by_owner(ctx, groups_n, spacing):
+def _drops_by_owner(ctx, media):
     """Kernel drops of the sockets still open at the end of the streams,
     by owner: tells a relay that cannot keep up from a load generator that
     cannot."""
     d = procstat.udp_socket_drops()
     p = ctx.ports
 
-    def media(role):  # role: 0 fwd caller, 1 fwd callee, 2 rev caller, 3 rev callee
-        return [p.sipp_media(4 * g + role, spacing) for g in range(groups_n)]
+    def owned(kind):
+        return sum(procstat.drops_in(d, lo, hi) for k, lo, hi in media.ranges if k == kind)
 
     return {
         "daemon RTP relay sockets": procstat.drops_in(d, p.rtp_lo, p.rtp_hi),
         "daemon SIP socket": d.get(p.sip, 0),
-        "SIPp echo sockets": sum(procstat.drops_in(d, b, b + 3) for b in media(1) + media(2)),
-        "SIPp rtp_stream sockets (never read by SIPp 3.6: the echoes end there)": sum(
-            procstat.drops_in(d, b, b + spacing - 1) for b in media(0) + media(3)
-        ),
+        "SIPp echo sockets": owned("echo"),
+        "SIPp rtp_stream sockets (never read by SIPp 3.6: the echoes end there)": owned("stream"),
     }
+
+
+class _MediaPorts:
+    """Consecutive port blocks for the SIPp instances of phase (c)."""
+
+    ECHO_SIZE = 4  # -mp (audio echo) and -mp+2 (the second echo stream)
+
+    def __init__(self, first, stream_size):
+        self.next = first
+        self.stream_size = stream_size
+        self.ranges = []  # (kind, first port, last port)
+
+    def take(self, kind):
+        size = self.stream_size if kind == "stream" else self.ECHO_SIZE
+        first = self.next
+        if first + size > 32768:
+            raise ValueError(
+                f"phase (c) needs SIPp media ports past {first + size}: into the kernel's"
+                " ephemeral range; use fewer --calls"
+            )
+        self.next += size
+        self.ranges.append((kind, first, first + size - 1))
+        return first
 
 
 def _sleep_until(deadline):

@@ -119,7 +119,7 @@ def render(res):
             + (" (had to SIGKILL it)" if killed else "")
         )
     cdrs = res.get("cdrs")
-    if cdrs:
+    if cdrs and cdrs["calls"]:
         rows = cdrs["rows"]
         if rows is None:
             out.append("CDRs: `centralita cdr` failed")
