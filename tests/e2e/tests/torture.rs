@@ -121,3 +121,64 @@ fn torture_vectors_get_the_indexed_answer() -> Result<()> {
     );
     Ok(())
 }
+
+/// What the daemon did with a TCP stream whose framing cannot be trusted.
+fn tcp_outcome(daemon: &Daemon, bytes: &[u8]) -> Result<(Option<u16>, bool)> {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(daemon.sip).map_err(HarnessError::io("connect over TCP"))?;
+    stream
+        .write_all(bytes)
+        .map_err(HarnessError::io("write vector over TCP"))?;
+    // Generous: the index asks for an immediate close; this only bounds the wait.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(HarnessError::io("TCP timeout"))?;
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let closed = loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break true,
+            Ok(n) => received.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    let code = Response::parse(&received).ok().map(|r| r.code);
+    Ok((code, closed))
+}
+
+#[test]
+fn unrecoverable_tcp_framing_closes_the_connection() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let vectors = torture::load(&torture::corpus_dir())?;
+    let mut failures = Vec::new();
+    // Negative and conflicting Content-Length: on a stream the next message cannot be
+    // found, so the connection must be closed (a 400 first is fine).
+    for name in ["ncl", "mcl01"] {
+        let Some(vector) = vectors.iter().find(|v| v.name == name) else {
+            failures.push(format!("{name}: not in the corpus"));
+            continue;
+        };
+        let (code, closed) = tcp_outcome(&daemon, &vector.bytes)?;
+        if !closed {
+            failures.push(format!(
+                "{name}: connection still open after 10 s (answer {code:?})"
+            ));
+        }
+        if code.is_some_and(|c| c != 400) {
+            failures.push(format!(
+                "{name}: answered {code:?} over TCP, expected 400 or nothing"
+            ));
+        }
+    }
+    assert!(daemon_alive(&daemon), "daemon died");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
+
+fn daemon_alive(daemon: &Daemon) -> bool {
+    SipClient::new(daemon.sip)
+        .and_then(|mut c| c.options())
+        .is_ok_and(|r| r.code == 200)
+}
