@@ -101,3 +101,69 @@ fn garbage_datagrams_do_not_take_the_daemon_down() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn oversized_messages_never_take_the_daemon_down() -> Result<()> {
+    use std::io::{Read, Write};
+    let mut daemon = Daemon::start()?;
+    let box_addr = daemon.sip.to_string();
+
+    // Nearly the largest UDP datagram: a valid INVITE with a 60 kB header.
+    let socket =
+        UdpSocket::bind("127.0.0.1:0").map_err(e2e::HarnessError::io("bind oversize socket"))?;
+    let port = socket
+        .local_addr()
+        .map_err(e2e::HarnessError::io("oversize socket address"))?
+        .port();
+    let invite = String::from_utf8_lossy(&valid_invite(&box_addr, port)).into_owned();
+    let padded = invite.replacen(
+        "Max-Forwards: 70\r\n",
+        &format!("Max-Forwards: 70\r\nX-Padding: {}\r\n", "a".repeat(60_000)),
+        1,
+    );
+    let _ = socket.send_to(padded.as_bytes(), daemon.sip);
+
+    // A TCP peer that sends header bytes forever: the daemon must stop buffering and
+    // close the connection (bounded memory), not wait for an end that never comes.
+    let mut stream =
+        TcpStream::connect(daemon.sip).map_err(e2e::HarnessError::io("connect over TCP"))?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .map_err(e2e::HarnessError::io("TCP write timeout"))?;
+    let line = format!("X-Endless: {}\r\n", "b".repeat(1000));
+    let _ = stream.write_all(format!("OPTIONS sip:{box_addr} SIP/2.0\r\n").as_bytes());
+    let mut refused = false;
+    for _ in 0..4096 {
+        // 4 MB at most; a daemon with a sane limit closes long before.
+        if stream.write_all(line.as_bytes()).is_err() {
+            refused = true;
+            break;
+        }
+    }
+    if !refused {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(e2e::HarnessError::io("TCP read timeout"))?;
+        let mut buf = [0u8; 4096];
+        refused = loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(_) => continue, // e.g. a 400/513 before the close
+                Err(e) => break e.kind() == std::io::ErrorKind::ConnectionReset,
+            }
+        };
+    }
+    assert!(
+        refused,
+        "the daemon kept buffering a 4 MB header section over TCP"
+    );
+
+    assert!(
+        daemon.is_running(),
+        "daemon died:\n{}",
+        daemon.stderr_tail()
+    );
+    let options = SipClient::new(daemon.sip)?.options()?;
+    assert_eq!(options.code, 200, "{}", options.raw);
+    Ok(())
+}
