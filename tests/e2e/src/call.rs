@@ -114,11 +114,34 @@ pub fn scratch() -> Result<TempDir> {
 /// The REGISTER is sent from that very port, so a registrar that prefers the source
 /// address (NAT handling) and one that trusts the Contact reach the same SIPp.
 pub fn callee(daemon: &Daemon, user: TestUser, scenario: &str, dir: &TempDir) -> Result<Phone> {
+    callee_with(daemon, user, scenario, dir, false)
+}
+
+/// Where a phone behind NAT believes it is: another loopback address, so that anything
+/// the box sends there (instead of to the source address it saw) is lost without
+/// leaving the machine. Port 9 (discard) has no listener.
+pub const NAT_PRIVATE_IP: &str = "127.0.0.2";
+
+/// Like [`callee`]; with `behind_nat` the Contact and the SDP advertise
+/// [`NAT_PRIVATE_IP`] instead of the real source, as a phone behind NAT does, so only
+/// a registrar that honours rport/received and a relay that latches reach it.
+pub fn callee_with(
+    daemon: &Daemon,
+    user: TestUser,
+    scenario: &str,
+    dir: &TempDir,
+    behind_nat: bool,
+) -> Result<Phone> {
     let socket = ports::bound_udp("callee registration")?;
     let mut client = SipClient::with_socket(socket, daemon.sip)?;
     let port = client.local.port();
+    let contact = if behind_nat {
+        format!("<sip:{}@{NAT_PRIVATE_IP}:9>", user.username())
+    } else {
+        client.own_contact(&user)
+    };
     let reg = Register {
-        contact: Some(client.own_contact(&user)),
+        contact: Some(contact),
         expires: Some(600),
     };
     let response = client.register(&user, &reg)?;
@@ -138,7 +161,14 @@ pub fn callee(daemon: &Daemon, user: TestUser, scenario: &str, dir: &TempDir) ->
     let sipp = SippBuilder::new(scenario)
         .local_port(port)
         .key("caller", user.username())
-        .key("rtp_ip", "127.0.0.1")
+        .key(
+            "rtp_ip",
+            if behind_nat {
+                NAT_PRIVATE_IP
+            } else {
+                "127.0.0.1"
+            },
+        )
         .key("rtp_port", rtp.local.port())
         .key("media_file", media_file.display())
         .spawn()?;

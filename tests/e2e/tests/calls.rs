@@ -27,10 +27,10 @@ enum Hangup {
     Callee,
 }
 
-fn answered_call(hangup: Hangup) -> Result<()> {
+fn answered_call(hangup: Hangup, callee_behind_nat: bool) -> Result<()> {
     let daemon = Daemon::start()?;
     let dir = call::scratch()?;
-    let mut callee = call::callee(&daemon, EXT11, "uas_answer", &dir)?;
+    let mut callee = call::callee_with(&daemon, EXT11, "uas_answer", &dir, callee_behind_nat)?;
     let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_call", &[], &dir)?;
 
     let a = caller.media()?;
@@ -55,6 +55,10 @@ fn answered_call(hangup: Hangup) -> Result<()> {
     let caller_outcome = Phone::finish(caller)?;
     let callee_outcome = Phone::finish(callee)?;
 
+    eprintln!(
+        "RTP through the box: callee got {}/{PACKETS}, caller got {}/{PACKETS}",
+        exchange.b_received.from_peer, exchange.a_received.from_peer
+    );
     assert_sipp("caller", &caller_outcome);
     assert_sipp("callee", &callee_outcome);
     assert!(
@@ -119,12 +123,20 @@ fn answered_call(hangup: Hangup) -> Result<()> {
 
 #[test]
 fn call_answered_rtp_both_ways_caller_hangs_up() -> Result<()> {
-    answered_call(Hangup::Caller)
+    answered_call(Hangup::Caller, false)
 }
 
 #[test]
 fn call_answered_rtp_both_ways_callee_hangs_up() -> Result<()> {
-    answered_call(Hangup::Callee)
+    answered_call(Hangup::Callee, false)
+}
+
+/// The callee registers and answers with a private address (Contact and SDP) that is
+/// not where its packets come from: the INVITE must follow rport/received and the
+/// relay must latch onto the callee's real RTP source (symmetric RTP).
+#[test]
+fn callee_behind_nat_is_reached_and_media_latches() -> Result<()> {
+    answered_call(Hangup::Caller, true)
 }
 
 #[test]
