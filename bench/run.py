@@ -56,6 +56,7 @@ def parse_args():
     p.add_argument(
         "--keep", action="store_true", help="keep the run folder (kept anyway on failure)"
     )
+    p.add_argument("--json", help="also write the results as JSON to this file")
     return p.parse_args()
 
 
@@ -225,6 +226,8 @@ def main():
     res.setdefault("binary", "(not built)")
     print(report.render(res))
     report.to_json(res, os.path.join(workdir, "results.json"))
+    if args.json:
+        report.to_json(res, args.json)
     if ok and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     else:
