@@ -220,7 +220,11 @@ def _media_lines(m, quick):
 def to_json(res, path):
     def plain(x):
         if is_dataclass(x):
-            return {k: plain(v) for k, v in asdict(x).items()}
+            out = {k: plain(v) for k, v in asdict(x).items()}
+            for derived in ("rate", "loss"):  # properties, which asdict leaves out
+                if hasattr(x, derived):
+                    out[derived] = getattr(x, derived)
+            return out
         if isinstance(x, dict):
             return {k: plain(v) for k, v in x.items()}
         if isinstance(x, (list, tuple)):
