@@ -1,7 +1,7 @@
 """Turns phase results into the printed report (and a JSON copy)."""
 
 import json
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 
 TARGETS = {
     "reg_per_s": 3000,
@@ -220,7 +220,7 @@ def _media_lines(m, quick):
 def to_json(res, path):
     def plain(x):
         if is_dataclass(x):
-            out = {k: plain(v) for k, v in asdict(x).items()}
+            out = {f.name: plain(getattr(x, f.name)) for f in fields(x)}
             for derived in ("rate", "loss"):  # properties, which asdict leaves out
                 if hasattr(x, derived):
                     out[derived] = getattr(x, derived)
