@@ -134,6 +134,7 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
     };
     let engine_task = tokio::spawn(engine.run());
 
+    let mut signals = Signals::install()?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(
@@ -146,7 +147,7 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
 
     let mut engine_task = engine_task;
     tokio::select! {
-        stop = wait_for_stop(&args.data, &control_tx) => stop?,
+        stop = wait_for_stop(&mut signals, &args.data, &control_tx) => stop?,
         ended = &mut engine_task => {
             // A bug that kills the SIP engine must not leave a process that looks alive but
             // answers nothing: exit non-zero so the supervisor (systemd) restarts the box's PBX.
@@ -189,14 +190,31 @@ fn bind_udp(addr: SocketAddr) -> anyhow::Result<tokio::net::UdpSocket> {
 
 /// Waits for SIGTERM/SIGINT. SIGHUP reloads accounts and numbers from the store (after
 /// `centralita import` into a running box) without dropping registrations or calls.
+/// The signals the daemon handles, installed before `centralita ready` is printed so that a
+/// SIGTERM right after start (a supervisor's quick stop) still gets a clean shutdown.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
 async fn wait_for_stop(
+    signals: &mut Signals,
     data: &std::path::Path,
     control: &mpsc::Sender<Control>,
 ) -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
+    let Signals { term, int, hup } = signals;
     loop {
         tokio::select! {
             _ = term.recv() => return Ok(()),

@@ -168,15 +168,21 @@ pub trait SipHeaders {
         self.headers().get(&HeaderName::CallId)
     }
     fn cseq(&self) -> Option<CSeq> {
-        self.headers().get(&HeaderName::CSeq).and_then(|v| CSeq::parse(v).ok())
+        self.headers()
+            .get(&HeaderName::CSeq)
+            .and_then(|v| CSeq::parse(v).ok())
     }
     /// The From header (named for the header, not a `from_*` constructor).
     #[allow(clippy::wrong_self_convention)]
     fn from_header(&self) -> Option<NameAddr> {
-        self.headers().get(&HeaderName::From).and_then(|v| NameAddr::parse(v).ok())
+        self.headers()
+            .get(&HeaderName::From)
+            .and_then(|v| NameAddr::parse(v).ok())
     }
     fn to_header(&self) -> Option<NameAddr> {
-        self.headers().get(&HeaderName::To).and_then(|v| NameAddr::parse(v).ok())
+        self.headers()
+            .get(&HeaderName::To)
+            .and_then(|v| NameAddr::parse(v).ok())
     }
     /// All Via values, top first (comma-separated values split).
     fn vias(&self) -> Vec<Via> {

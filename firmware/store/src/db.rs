@@ -52,9 +52,22 @@ fn restrict_permissions(_path: &Path) -> Result<(), StoreError> {
 /// normal way to shut down.
 pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT).op("setting busy timeout")?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .op("enabling WAL")?;
+    // Switching to WAL needs an exclusive lock and SQLite answers SQLITE_BUSY at once, without
+    // its busy handler, when another process opens the same new database at that moment (a
+    // first start racing `centralita import`): retry for up to the busy timeout.
+    let mut waited = std::time::Duration::ZERO;
+    let mode: String = loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && waited < BUSY_TIMEOUT =>
+            {
+                let pause = std::time::Duration::from_millis(20);
+                std::thread::sleep(pause);
+                waited += pause;
+            }
+            other => break other.op("enabling WAL")?,
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Pragma {
             pragma: "journal_mode",
