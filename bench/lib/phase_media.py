@@ -204,7 +204,20 @@ def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, media):
         grp.fwd_caller.start()
         grp.rev_caller.start()
 
+    def up():
+        return sum(
+            stat_int(grp.fwd_caller.stats(), "CurrentCall")
+            + stat_int(grp.rev_caller.stats(), "CurrentCall")
+            for grp in groups
+        )
+
+    # The window opens once every call is up, or at the latest 2 s after the
+    # planned ramp: the streams are only planned 2 s longer than the window.
     _sleep_until(t0 + ramp_s + 3)
+    late = time.monotonic() + 2
+    while up() < n_fwd + n_rev and time.monotonic() < late:
+        time.sleep(0.2)
+    up_at_start = up()
     h1 = procstat.host_cpu()
     s1 = ctx.sample()
     g1 = procstat.group_ticks(s.pid for s in every)
@@ -212,11 +225,8 @@ def _drive(ctx, groups, n_fwd, n_rev, ramp_s, stream_ms, media):
     s2 = ctx.sample()
     g2 = procstat.group_ticks(s.pid for s in every)
     h2 = procstat.host_cpu()
-    calls_up = sum(
-        stat_int(grp.fwd_caller.stats(), "CurrentCall")
-        + stat_int(grp.rev_caller.stats(), "CurrentCall")
-        for grp in groups
-    )
+    # Per-call figures divide by the fewest calls seen up in the window.
+    calls_up = min(up_at_start, up())
 
     fwd = Half("forward (caller->box->callee)", n_fwd)
     rev = Half("reverse (callee->box->caller)", n_rev)
