@@ -588,3 +588,71 @@ Content-Length: 0
         .unwrap()
         .contains("INVITE"));
 }
+
+#[test]
+fn late_offer_callee_offers_in_200_caller_answers_in_ack() {
+    let mut w = world();
+    let n = next();
+    CALL.with(|c| c.set(n));
+    let head = |branch: &str, cseq: u32, auth: &str| {
+        format!(
+            "{}Content-Length: 0\n\n",
+            invite_head("11", branch, cseq, auth)
+        )
+    };
+    w.send(addr(A), &head(&format!("z9hG4bKlate1-{n}"), 1, ""));
+    let challenge = w.responses(addr(A)).pop().unwrap();
+    let auth = answer_challenge(&challenge, "INVITE", "sip:11@192.0.2.1", "ext2019110", "pa");
+    w.send(
+        addr(A),
+        &head(
+            &format!("z9hG4bKlate2-{n}"),
+            2,
+            &format!("Proxy-Authorization: {auth}\n"),
+        ),
+    );
+    let invite = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .expect("INVITE without offer to B");
+    assert!(invite.body.is_empty());
+    respond(&mut w, &invite, 200, "OK", Some(SDP_B));
+    assert!(
+        w.requests(addr(B)).iter().all(|r| r.method != Method::Ack),
+        "B's ACK waits for the caller's answer"
+    );
+    let ok = w
+        .responses(addr(A))
+        .into_iter()
+        .find(|r| r.status == 200)
+        .expect("200 with the box's offer");
+    let offer = String::from_utf8(ok.body.clone()).unwrap();
+    assert!(
+        offer.contains("c=IN IP4 192.0.2.1") && !offer.contains("10.0.0.11"),
+        "{offer}"
+    );
+    let ack = format!(
+        "ACK sip:centralita@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch=z9hG4bKlateack-{n};rport
+From: \"Alice\" <sip:ext2019110@192.0.2.1>;tag=alice1
+To: <sip:11@192.0.2.1>;tag={}
+Call-ID: {}
+CSeq: 2 ACK
+Max-Forwards: 70
+",
+        ok.to_tag().unwrap(),
+        call_id()
+    );
+    w.send(addr(A), &with_body(&ack, SDP_A));
+    let ack_b = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Ack)
+        .expect("ACK to B with the answer");
+    let answer = String::from_utf8(ack_b.body.clone()).unwrap();
+    assert!(
+        answer.contains("c=IN IP4 192.0.2.1") && !answer.contains("10.0.0.10"),
+        "{answer}"
+    );
+}

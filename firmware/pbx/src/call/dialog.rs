@@ -22,10 +22,35 @@ impl Calls {
 
     /// ACK from the caller for our 2xx (or for a relayed re-INVITE's 2xx): end-to-end, nothing to
     /// answer. The B2BUA already ACKed the callee when its 2xx arrived.
-    pub fn on_ack(&mut self, _ctx: &mut CallContext<'_>, req: &Request, _source: Peer) {
-        if let Some((id, Side::A)) = self.dialog_of(req) {
-            self.by_invite.retain(|_, v| *v != id);
+    /// With a late offer the caller's ACK carries its answer, which the callee's ACK relays.
+    pub fn on_ack(&mut self, ctx: &mut CallContext<'_>, req: &Request, _source: Peer) {
+        let Some((id, Side::A)) = self.dialog_of(req) else {
+            return;
+        };
+        self.by_invite.retain(|_, v| *v != id);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let (Some(cseq), Some(b)) = (call.b_ack_pending.take(), call.b.as_ref()) else {
+            return;
+        };
+        let mut body = None;
+        if let (Some(media), false) = (call.media, req.body.is_empty()) {
+            match call
+                .sdp
+                .forward_answer(&req.body, Side::A, ctx.config.media_ip, media)
+            {
+                Ok(answer) => {
+                    if let Some(addr) = answer.remote {
+                        ctx.media.set_remote(media.id, Side::A, addr);
+                    }
+                    body = Some(answer.body);
+                }
+                Err(problem) => tracing::info!(?problem, "caller's answer in ACK unusable"),
+            }
         }
+        super::ack_with_body(ctx, b, cseq, body.as_deref());
+        call.b_ack_body = body;
     }
 
     /// Returns false when the request belongs to no dialog (the endpoint answers 481).

@@ -91,8 +91,14 @@ struct Call {
     /// The trunk account that carried the call, for the CDR.
     trunk: Option<String>,
     caller: targets::CallerIdentity,
-    /// The anchored offer sent to every fork (kept for forwarding to new targets).
+    /// The anchored offer sent to every fork (kept for forwarding to new targets); empty when the
+    /// caller sent no offer (RFC 3261 §13.2.1 late offer: the callee offers in its 2xx, the caller
+    /// answers in its ACK).
     b_offer: Vec<u8>,
+    /// Late offer: CSeq of the callee's 2xx whose ACK waits for the caller's answer.
+    b_ack_pending: Option<u32>,
+    /// Late offer: the answer the callee's ACK carried (re-sent with 2xx retransmissions).
+    b_ack_body: Option<Vec<u8>>,
     on_busy: Option<crate::routing::Destination>,
     on_no_answer: Option<crate::routing::Destination>,
     /// Whose forwards those are (their permissions apply).
@@ -372,6 +378,16 @@ fn cancel_for(invite: &Request) -> Request {
 
 /// ACK for a 2xx to one of our INVITEs (§13.2.2.4): a new transaction-less request in the dialog.
 fn ack_for_2xx(ctx: &mut CallContext<'_>, leg: &Leg, cseq: u32) {
-    let ack = leg.request_with_cseq(Method::Ack, cseq, ctx.config.sip_addr, ctx.ids);
+    ack_with_body(ctx, leg, cseq, None);
+}
+
+/// ACK for a 2xx, carrying the SDP answer when the 2xx carried the offer (late offer).
+fn ack_with_body(ctx: &mut CallContext<'_>, leg: &Leg, cseq: u32, body: Option<&[u8]>) {
+    let mut ack = leg.request_with_cseq(Method::Ack, cseq, ctx.config.sip_addr, ctx.ids);
+    if let Some(body) = body {
+        ack.headers
+            .push(sip::message::HeaderName::ContentType, "application/sdp");
+        ack.body = body.to_vec();
+    }
     ctx.txn.send_stateless(&Message::Request(ack), leg.peer);
 }

@@ -158,11 +158,25 @@ impl Calls {
             local_cseq: cseq,
         };
         let caller_id = fork.caller_id.clone();
-        ack_for_2xx(ctx, &leg, cseq);
         let is_live_dialog = call
             .b
             .as_ref()
             .is_some_and(|b| b.remote_tag == leg.remote_tag);
+        let late_offer = call.b_offer.is_empty();
+        let winner = first_2xx && call.state == CallState::Ringing && call.a_invite.is_some();
+        if is_live_dialog && call.b_ack_pending.is_some() {
+            return; // a retransmission while the caller's answer is awaited: its ACK comes then
+        }
+        // Late offer: the winner's ACK must carry the caller's answer, so it waits for the
+        // caller's ACK; everything else is ACKed now.
+        if !(late_offer && winner) {
+            let body = if is_live_dialog {
+                call.b_ack_body.clone()
+            } else {
+                None
+            };
+            super::ack_with_body(ctx, &leg, cseq, body.as_deref());
+        }
         if !first_2xx || is_live_dialog {
             return; // a retransmission: the ACK above was all it needed
         }
@@ -183,7 +197,21 @@ impl Calls {
             .push(HeaderName::Contact, contact_value(ctx.config.sip_addr));
         ok.headers.push(HeaderName::Allow, crate::endpoint::ALLOW);
         let mut body = None;
-        if let Some(media) = call.media {
+        if let (Some(media), true) = (call.media, late_offer) {
+            match call
+                .sdp
+                .forward_offer(&resp.body, Side::B, ctx.config.media_ip, media)
+            {
+                Ok(offer) => {
+                    if let Some(addr) = offer.remote {
+                        ctx.media.set_remote(media.id, Side::B, addr);
+                    }
+                    body = Some(offer.body);
+                }
+                Err(problem) => tracing::info!(?problem, "callee's late offer unusable"),
+            }
+            call.b_ack_pending = Some(cseq);
+        } else if let Some(media) = call.media {
             if !resp.body.is_empty() {
                 match call
                     .sdp

@@ -108,19 +108,23 @@ impl Calls {
                 Err(_) => return reject(ctx, status, cause),
             },
         };
-        if req.body.is_empty() {
-            // Offerless INVITE (offer in the 2xx, answer in the ACK) is not supported yet.
-            return reject(ctx, 488, "no-offer");
-        }
         let mut call_sdp = sdp::CallSdp::new(ctx.ids);
         let Some(media) = ctx.media.open() else {
             return reject(ctx, 503, "no-media-ports");
         };
-        let offer = match call_sdp.forward_offer(&req.body, Side::A, ctx.config.media_ip, media) {
-            Ok(offer) => offer,
-            Err(problem) => {
-                ctx.media.close(media.id);
-                return reject(ctx, problem.status(), problem.cause());
+        let offer = if req.body.is_empty() {
+            // Late offer: the callee will offer in its 2xx.
+            sdp::Anchored {
+                body: Vec::new(),
+                remote: None,
+            }
+        } else {
+            match call_sdp.forward_offer(&req.body, Side::A, ctx.config.media_ip, media) {
+                Ok(offer) => offer,
+                Err(problem) => {
+                    ctx.media.close(media.id);
+                    return reject(ctx, problem.status(), problem.cause());
+                }
             }
         };
         if let Some(addr) = offer.remote {
@@ -164,6 +168,8 @@ impl Calls {
             trunk: decision.trunk,
             caller: decision.caller,
             b_offer: offer.body,
+            b_ack_pending: None,
+            b_ack_body: None,
             on_busy: None,
             on_no_answer: None,
             fallback_owner: None,
@@ -290,7 +296,9 @@ fn fork_invite(ctx: &mut CallContext<'_>, call: &Call, target: &ForkTarget) -> R
     for (name, value) in &target.extra {
         headers.push(name.clone(), value.clone());
     }
-    headers.push(HeaderName::ContentType, "application/sdp");
+    if !call.b_offer.is_empty() {
+        headers.push(HeaderName::ContentType, "application/sdp");
+    }
     Request {
         method: Method::Invite,
         uri: target.uri.clone(),
