@@ -89,7 +89,7 @@ impl ClientTx {
     }
 
     fn is_invite(&self) -> bool {
-        self.invite.is_some()
+        *self.key.method() == Method::Invite
     }
 
     fn arm(&mut self, ctx: &mut Ctx, slot: Slot, at: Instant) {
@@ -127,16 +127,22 @@ impl ClientTx {
                     Next::Keep
                 } else if status < 300 {
                     self.state = ClientState::Accepted;
+                    // Accepted never re-sends the INVITE nor builds an ACK (the TU ACKs 2xx):
+                    // free both while the transaction lingers for Timer M.
+                    self.invite = None;
+                    self.bytes = Box::default();
                     self.arm(ctx, Slot::Expiry, now + ctx.config.transaction_timeout());
                     self.emit(ctx, response);
                     Next::Keep
                 } else {
                     self.state = ClientState::Completed;
-                    if let Some(invite) = &self.invite {
-                        let ack = build_ack(invite, &response).to_bytes();
+                    if let Some(invite) = self.invite.take() {
+                        let ack = build_ack(&invite, &response).to_bytes();
                         self.ack = Some(ack.clone().into_boxed_slice());
                         ctx.send(self.peer, ack);
                     }
+                    // Completed re-sends only the ACK: the INVITE bytes are no longer needed.
+                    self.bytes = Box::default();
                     self.emit(ctx, response);
                     if self.peer.transport.is_reliable() {
                         return Next::Terminate;

@@ -96,7 +96,7 @@ impl TransactionLayer {
             .and_then(|(call_id, cseq)| self.accepted.get(&(call_id.to_string(), cseq.seq)))
         {
             if let Some(tx) = self.servers.get_mut(accepted) {
-                tx.ack_for_2xx(&mut self.ctx);
+                tx.ack_for_2xx(now, &mut self.ctx);
             }
         }
         // An ACK for a 2xx is end-to-end: the TU (dialog) owns it.

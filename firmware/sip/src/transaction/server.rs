@@ -133,19 +133,25 @@ impl ServerTx {
                 (Next::Keep, false)
             }
             ServerState::Accepted => {
-                self.ack_for_2xx(ctx);
+                self.ack_for_2xx(now, ctx);
                 (Next::Keep, true)
             }
             _ => (Next::Keep, false),
         }
     }
 
-    /// The ACK for our 2xx arrived (matched by Call-ID and CSeq): stop re-sending the 2xx. The
-    /// transaction lingers until Timer L to absorb INVITE retransmissions.
-    pub(crate) fn ack_for_2xx(&mut self, ctx: &mut Ctx) {
-        if self.state == ServerState::Accepted {
+    /// The ACK for our 2xx arrived (matched by Call-ID and CSeq): stop re-sending the 2xx and
+    /// free the response. The transaction then lingers only T4, not the rest of Timer L: the UAC
+    /// stopped retransmitting its INVITE at our first provisional and has now ACKed, so only a
+    /// straggler still in the network (at most T4, §17) can arrive. This is what keeps memory per
+    /// call set-up low at thousands of calls per second.
+    pub(crate) fn ack_for_2xx(&mut self, now: Instant, ctx: &mut Ctx) {
+        if self.state == ServerState::Accepted && !self.acked {
             self.acked = true;
+            self.last = None;
             ctx.cancel(&mut self.timers, Slot::Retransmit);
+            ctx.cancel(&mut self.timers, Slot::Expiry);
+            self.arm(ctx, Slot::Expiry, now + ctx.config.t4);
         }
     }
 
