@@ -11,6 +11,9 @@
 //! makes the running daemon reload its directory and (re)configure its trunks. The tenant
 //! runs in time zone UTC so a test can write route rules relative to the current UTC time.
 
+pub mod provider_sipp;
+pub mod raw_provider;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +29,7 @@ use crate::rtp::RtpEndpoint;
 use crate::sipp::{SippBuilder, SippOutcome, SippProcess};
 use crate::tenant::{self, TestUser};
 use crate::{ports, wait};
+use provider_sipp::ProviderSipp;
 
 /// The tenant's main DID: route rules are written on it by each inbound test.
 pub const DID_MAIN: &str = "917374200";
@@ -207,7 +211,7 @@ pub fn trunk_line(status: &str, role: &str) -> Option<String> {
 
 /// A SIPp registrar for `provider` on its port: `scenario` with the account's credentials
 /// and the granted expiry substituted; `log` is a file the scenario appends a line to for
-/// every REGISTER it answers (see sipp/README.md).
+/// every REGISTER it answers (each scenario says what in its header comment).
 pub fn registrar(
     provider: &Provider,
     scenario: &str,
@@ -271,32 +275,35 @@ pub fn expect_success(role: &str, outcome: SippOutcome) -> Result<()> {
     }
 }
 
-/// The provider's side of an outbound call: `scenario` listening on the provider's port,
-/// SDP pointing at a harness RTP socket, everything it saw written next to `media_file`.
+/// The provider's side of an outbound call: a harness RTP socket and SIPp running
+/// `scenario` on the provider's port (see [`provider_sipp`] for why not the shared runner).
+pub struct ProviderUas {
+    pub sipp: ProviderSipp,
+    pub rtp: RtpEndpoint,
+}
+
+/// Starts the provider UAS: SDP pointing at a harness RTP socket, everything it saw
+/// written next to `<dir>/<name>.media`.
 pub fn provider_uas(
     provider: &Provider,
     scenario: &str,
     dir: &TempDir,
     name: &str,
-) -> Result<Phone> {
+) -> Result<ProviderUas> {
     let rtp = RtpEndpoint::new(*b"E2EP")?;
     let media_file = dir.path().join(format!("{name}.media"));
-    let sipp = SippBuilder::new(scenario)
-        .substitute("__USER__", provider.username)
-        .substitute("__PASSWORD__", provider.password)
-        .local_port(provider.port)
-        .key("caller", provider.username)
-        .key("rtp_ip", "127.0.0.1")
-        .key("rtp_port", rtp.local.port())
-        .key("media_file", media_file.display())
-        .spawn()?;
-    sipp.wait_listening()?;
-    Ok(Phone {
-        sipp,
-        rtp,
-        media_file,
-        user: PROVIDER_PHONE,
-    })
+    let sipp = ProviderSipp::spawn(
+        scenario,
+        provider.port,
+        &[],
+        &[
+            ("caller", provider.username.to_string()),
+            ("rtp_ip", "127.0.0.1".to_string()),
+            ("rtp_port", rtp.local.port().to_string()),
+        ],
+        &media_file,
+    )?;
+    Ok(ProviderUas { sipp, rtp })
 }
 
 /// The nonce `sipp/trunk_uas_out.xml` challenges the box's INVITEs with.

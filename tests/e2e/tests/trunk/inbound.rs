@@ -1,0 +1,267 @@
+//! The provider calling the tenant's DIDs: route rules, refusals, forwards, bad input.
+
+use super::*;
+
+#[test]
+fn inbound_did_call_routed_by_the_rule_that_matches_now() -> Result<()> {
+    let now = CivilTime::now_utc();
+    let minute = |offset: i64| {
+        let m = (i64::from(now.minute_of_day) + offset).rem_euclid(24 * 60);
+        format!("{:02}:{:02}", m / 60, m % 60)
+    };
+    let today = now.weekday.to_string();
+    // Windows are written modulo midnight on purpose: a window whose start is after
+    // its end wraps midnight, so "later today" never contains now either way.
+    let rules = json!([
+        rule(
+            1,
+            json!({ "weekday": now.other_weekdays(), "description": "other days" }),
+            "u12"
+        ),
+        rule(
+            2,
+            json!({ "weekday": today, "start": minute(60), "end": minute(120),
+                        "description": "later today" }),
+            "u12"
+        ),
+        rule(
+            3,
+            json!({ "weekday": today, "start": minute(-5), "end": minute(30),
+                        "prefix": "Ventas: ", "description": "now" }),
+            "u11"
+        ),
+        rule(4, json!({ "description": "fallback" }), "u12"),
+    ]);
+    let (daemon, primary, dir) = inbound_setup(rules, |_| {})?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    let from = inbound_answered(&daemon, &primary, &call, EXT11, &dir)?;
+    assert!(
+        from.starts_with("\"Ventas: Cliente\""),
+        "the rule's prefix must lead the caller's name: {from}"
+    );
+    assert!(from.contains("699111222"), "caller number kept: {from}");
+
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert_eq!(trunk::field(&cdr, "did"), DID_MAIN, "{:?}", cdr.raw);
+    assert_eq!(
+        trunk::field(&cdr, "trunk"),
+        primary.trunk_name(),
+        "{:?}",
+        cdr.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn inbound_caller_id_rule_picks_the_extension() -> Result<()> {
+    let rules = json!([
+        rule(
+            1,
+            json!({ "caller_id": "699[0-9]+", "description": "VIP" }),
+            "u10"
+        ),
+        rule(2, json!({ "description": "everyone else" }), "u11"),
+    ]);
+    let (daemon, primary, dir) = inbound_setup(rules, |_| {})?;
+    // Registration trunks call the Contact the box registered: Request-URI user = the
+    // trunk account, the DID in To.
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: Some(primary.username),
+        caller: "699111222",
+        display: "",
+    };
+    // Only extension 10 is registered: a call routed to 11 would fail with 480.
+    inbound_answered(&daemon, &primary, &call, EXT10, &dir)?;
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert_eq!(trunk::field(&cdr, "did"), DID_MAIN, "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn inbound_call_matching_no_rule_gets_480_and_an_unanswered_cdr() -> Result<()> {
+    let now = CivilTime::now_utc();
+    let rules = json!([rule(
+        1,
+        json!({ "weekday": now.other_weekdays(), "description": "never today" }),
+        "u11"
+    )]);
+    let (daemon, primary, dir) = inbound_setup(rules, |_| {})?;
+    let line = inbound_refused(&daemon, &primary, DID_MAIN, "480", &dir)?;
+    assert!(line.starts_with("480"), "{line}");
+    let cdr = incoming_cdr(&daemon)?;
+    assert_ne!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert!(cdr.answer_utc.is_none(), "{:?}", cdr.raw);
+    assert_eq!(trunk::field(&cdr, "did"), DID_MAIN, "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn inbound_call_to_unknown_did_gets_404() -> Result<()> {
+    let (daemon, primary, dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    let line = inbound_refused(&daemon, &primary, trunk::DID_UNKNOWN, "404", &dir)?;
+    assert!(line.starts_with("404"), "{line}");
+    // No information leak: the refusal names nothing of the tenant.
+    for secret in [DID_MAIN, DID_OUT, "Test", "20191"] {
+        assert!(!line.contains(secret), "{line}");
+    }
+    Ok(())
+}
+
+#[test]
+fn forward_on_busy_rings_the_other_extension() -> Result<()> {
+    let rules = json!([rule(1, json!({}), "u11")]);
+    let (daemon, primary, dir) = inbound_setup(rules, |doc| {
+        trunk::set_user(
+            doc,
+            "u11",
+            "forward_busy",
+            json!({ "kind": "extension", "ref": "u10" }),
+        )
+    })?;
+    let busy = call::callee(&daemon, EXT11, "uas_busy", &dir)?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    inbound_answered(&daemon, &primary, &call, EXT10, &dir)?;
+    assert_sipp("extension 11 (486 busy)", &busy.finish()?);
+    Ok(())
+}
+
+#[test]
+fn route_cli_explains_saturday_night() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let primary = Provider::primary()?;
+    let mut doc = trunk::document(&primary, None);
+    trunk::set_rules(
+        &mut doc,
+        json!([
+            rule(
+                1,
+                json!({ "weekday": "[1-5]", "start": "08:00", "end": "18:00",
+                            "description": "office hours" }),
+                "u10"
+            ),
+            rule(
+                2,
+                json!({ "weekday": "6", "start": "20:00", "end": "23:00",
+                            "prefix": "Sabado: ", "description": "saturday night" }),
+                "u11"
+            ),
+        ]),
+    );
+    trunk::apply(&mut daemon, &doc)?;
+    let route = |at: &str| {
+        daemon.subcommand(
+            "route",
+            &[
+                "--did".into(),
+                DID_MAIN.into(),
+                "--from".into(),
+                "699111222".into(),
+                "--at".into(),
+                at.into(),
+            ],
+        )
+    };
+    let saturday = route("2026-12-26T21:00")?;
+    eprintln!("{saturday}");
+    let lines: Vec<&str> = saturday.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("rule 1") && l.contains("no")),
+        "rule 1 must be shown as not matching: {saturday}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("rule 2") && l.contains("MATCHES")),
+        "{saturday}"
+    );
+    assert!(saturday.contains("weekday 6"), "{saturday}");
+    assert!(saturday.contains("Sabado: "), "{saturday}");
+    // The same time on a Monday matches nothing: 480.
+    let monday = route("2026-12-28T21:00")?;
+    eprintln!("{monday}");
+    assert!(monday.contains("no rule matches"), "{monday}");
+    assert!(monday.contains("480"), "{monday}");
+    Ok(())
+}
+
+#[test]
+fn provider_garbage_and_hostile_display_name_do_not_hurt() -> Result<()> {
+    let rules = json!([rule(
+        1,
+        json!({ "prefix": "<i>VIP</i> & ", "description": "all" }),
+        "u11"
+    )]);
+    let (mut daemon, primary, dir) = inbound_setup(rules, |_| {})?;
+
+    // Garbage from the provider's own address: random datagrams, truncated and damaged
+    // INVITEs. Sent from the very port the box trusts.
+    {
+        let socket = std::net::UdpSocket::bind(primary.addr())
+            .map_err(e2e::HarnessError::io("bind the provider port for garbage"))?;
+        let mut rng = e2e::rng::XorShift::new(0x0074_7275_6e6b);
+        let invite = e2e::garbage::valid_invite(&daemon.sip.to_string(), primary.port);
+        let mut datagrams = e2e::garbage::random_datagrams(&mut rng, 200);
+        datagrams.extend(e2e::garbage::prefixes(&invite).into_iter().step_by(7));
+        datagrams.extend(e2e::garbage::mutations(&mut rng, &invite, 100));
+        for (i, d) in datagrams.iter().enumerate() {
+            let _ = socket.send_to(d, daemon.sip);
+            if i % 50 == 0 {
+                // Paced a little so the loopback buffers never drop, which would make
+                // the test prove less than it claims.
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+    assert!(daemon.is_running(), "daemon died on provider garbage");
+
+    let display = "\"Bob \\\"Boss\\\" <b>Ñandú</b> &amp; 😀 <script>x</script>\"";
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display,
+    };
+    let from = inbound_answered(&daemon, &primary, &call, EXT11, &dir)?;
+    // The display name stays one well-formed quoted-string: every inner quote escaped,
+    // the closing quote right before the URI.
+    let inner = from
+        .strip_prefix('"')
+        .and_then(|rest| rest.split_once("\" <sip:"))
+        .map(|(inner, _)| inner);
+    let Some(inner) = inner else {
+        panic!("From display name is not a quoted-string before the URI: {from}");
+    };
+    let mut escaped = false;
+    for ch in inner.chars() {
+        assert!(
+            escaped || ch != '"',
+            "unescaped quote inside the display name: {from}"
+        );
+        escaped = !escaped && ch == '\\';
+    }
+    assert!(inner.starts_with("<i>VIP</i> & "), "prefix first: {from}");
+    assert!(inner.contains("Ñandú") && inner.contains("😀"), "{from}");
+
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert!(daemon.is_running());
+    // The box still tells its state after all that.
+    let status = trunk::status(&daemon)?;
+    assert!(trunk::trunk_line(&status, "primary").is_some(), "{status}");
+    Ok(())
+}

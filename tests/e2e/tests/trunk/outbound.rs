@@ -1,0 +1,140 @@
+//! Extensions calling out through the trunk: caller-ID modes, aliases, permissions.
+
+use super::*;
+
+#[test]
+fn outbound_call_presents_the_users_did() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|_| {})?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let facts = outbound_answered(&daemon, &primary, provider, "uac_call", OUTSIDE, &dir)?;
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    assert_eq!(uri_user(&fact(&facts, "from")), DID_MAIN, "{facts:?}");
+    assert!(fact(&facts, "privacy").is_empty(), "{facts:?}");
+
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert_eq!(
+        trunk::field(&cdr, "trunk"),
+        primary.trunk_name(),
+        "{:?}",
+        cdr.raw
+    );
+    assert_eq!(
+        trunk::field(&cdr, "caller_id_presented"),
+        DID_MAIN,
+        "{:?}",
+        cdr.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn outbound_call_anonymous_hides_the_number() -> Result<()> {
+    let (daemon, primary, dir) =
+        outbound_setup(|doc| trunk::set_user(doc, "u10", "caller_id", Value::Null))?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let facts = outbound_answered(&daemon, &primary, provider, "uac_call", OUTSIDE, &dir)?;
+    let from = fact(&facts, "from");
+    assert!(
+        from.contains("sip:anonymous@anonymous.invalid"),
+        "From must be anonymous: {facts:?}"
+    );
+    assert!(
+        fact(&facts, "privacy").split(';').any(|p| p.trim() == "id"),
+        "Privacy: id expected: {facts:?}"
+    );
+    assert!(
+        !fact(&facts, "pai").is_empty(),
+        "P-Asserted-Identity expected for the provider: {facts:?}"
+    );
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn outbound_call_with_did_out_prefix_presents_that_did() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|doc| {
+        doc["modules"] = json!([{
+            "name": "did-out",
+            "enabled": true,
+            "config": { "rules": [{
+                "prefix": "*81",
+                "present": { "did": DID_OUT },
+                "all_extensions": true
+            }]}
+        }]);
+    })?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let dialled = format!("*81{OUTSIDE}");
+    let facts = outbound_answered(&daemon, &primary, provider, "uac_call", &dialled, &dir)?;
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain()),
+        "the DID OUT prefix must be stripped: {facts:?}"
+    );
+    assert_eq!(uri_user(&fact(&facts, "from")), DID_OUT, "{facts:?}");
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(
+        trunk::field(&cdr, "caller_id_presented"),
+        DID_OUT,
+        "{:?}",
+        cdr.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn alias_calls_its_real_number() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|doc| {
+        doc["aliases"] = json!([{
+            "id": "a-tienda",
+            "alias": "55",
+            "number": OUTSIDE,
+            "display_name": "Tienda"
+        }]);
+    })?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let facts = outbound_answered(&daemon, &primary, provider, "uac_call", "55", &dir)?;
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn internal_only_user_cannot_call_out() -> Result<()> {
+    let (status_line, daemon) = outbound_refused(
+        |doc| trunk::set_user(doc, "u10", "internal_only", json!(true)),
+        OUTSIDE,
+    )?;
+    assert!(status_line.starts_with("403"), "{status_line}");
+    let cdr = trunk::wait_cdr(&daemon, "CDR of the refused call", |c| {
+        c.destination.contains(OUTSIDE)
+    })?;
+    assert_ne!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn international_numbers_refused_by_default() -> Result<()> {
+    let (status_line, _daemon) = outbound_refused(|_| {}, "00442071234567")?;
+    assert!(status_line.starts_with("403"), "{status_line}");
+    assert!(
+        status_line.to_lowercase().contains("international"),
+        "the reason must say why: {status_line}"
+    );
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! The box registering to the provider: digest, refreshes, unregister, failover.
+
+use super::*;
+
+#[test]
+fn box_registers_with_digest_refreshes_and_unregisters_on_sigterm() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let log = dir.path().join("primary.reg");
+    // A 4-second grant: the box must refresh at about half of it, several times while
+    // the test watches, each refresh carrying credentials the registrar verifies.
+    let registrar = trunk::registrar(&primary, "trunk_registrar_refresh", 4, &log)?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, None))?;
+
+    let status = trunk::wait_status(&mut daemon, "primary registered [active]", |s| {
+        trunk::trunk_line(s, "primary")
+            .is_some_and(|l| l.contains(": registered") && l.ends_with("[active]"))
+    })?;
+    assert!(
+        status.contains(&format!("centralita1@{}", primary.domain())),
+        "{status}"
+    );
+    e2e::wait::until(
+        "two refreshes answered by the registrar",
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            Ok((text.matches("REFRESH ok").count() >= 2).then_some(()))
+        },
+    )?;
+    daemon.stop()?;
+    let outcome = registrar.wait()?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_sipp("registrar (refreshes, then Expires 0 at SIGTERM)", &outcome);
+    assert!(
+        text.starts_with("REGISTER challenged\nREGISTER ok\n"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("UNREGISTER"), "{text}");
+    assert!(!text.contains("bad digest"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn failover_to_secondary_when_primary_registration_gets_503() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let broken = trunk::registrar(
+        &primary,
+        "trunk_reg503",
+        3600,
+        &dir.path().join("primary.reg"),
+    )?;
+    let good = trunk::registrar(
+        &secondary,
+        "trunk_registrar",
+        3600,
+        &dir.path().join("secondary.reg"),
+    )?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, Some(&secondary)))?;
+    assert_sipp("primary registrar (503)", &broken.wait()?);
+    assert_sipp("secondary registrar", &good.wait()?);
+    let status = trunk::wait_status(&mut daemon, "calls moved to the secondary", |s| {
+        trunk::trunk_line(s, "secondary")
+            .is_some_and(|l| l.contains(": registered") && l.ends_with("[active]"))
+    })?;
+    let primary_line = trunk::trunk_line(&status, "primary").unwrap_or_default();
+    assert!(
+        primary_line.contains("failed") && !primary_line.ends_with("[active]"),
+        "{status}"
+    );
+
+    // An outbound call now goes to the secondary provider, with its credentials.
+    let provider = trunk::provider_uas(&secondary, "trunk_uas_out", &dir, "secondary")?;
+    let facts = outbound_answered(&daemon, &secondary, provider, "uac_call", OUTSIDE, &dir)?;
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", secondary.domain()),
+        "{facts:?}"
+    );
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(
+        trunk::field(&cdr, "trunk"),
+        secondary.trunk_name(),
+        "{:?}",
+        cdr.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn invite_503_from_primary_is_retried_through_secondary() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let doc = trunk::document(&primary, Some(&secondary));
+    trunk::register(&mut daemon, &doc, &primary, Some(&secondary), &dir)?;
+
+    let mut failing = trunk::provider_uas(&primary, "trunk_uas_503", &dir, "primary")?;
+    let answering = trunk::provider_uas(&secondary, "trunk_uas_out", &dir, "secondary")?;
+    let facts = outbound_answered(&daemon, &secondary, answering, "uac_call", OUTSIDE, &dir)?;
+    let tried = failing.sipp.marker(".invite", Duration::from_secs(5))?;
+    assert_sipp("primary UAS (503)", &failing.sipp.finish()?);
+    assert_eq!(
+        fact(&invite_facts(&tried), "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain())
+    );
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", secondary.domain()),
+        "{facts:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn box_sends_keepalives_on_their_own_call_id_while_registered() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let primary = Provider::primary()?;
+    // A raw socket plays the registrar: REGISTER and OPTIONS arrive on different
+    // Call-IDs, which one SIPp scenario cannot take in any order.
+    let raw = trunk::raw_provider::RawProvider::bind(&primary)?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, None))?;
+    // Keep-alives every 30 s: bounded at 50 s so a slow machine still gets there.
+    let seen = raw.serve(3600, Duration::from_secs(50), |seen| {
+        seen.iter().any(|s| s.method == "REGISTER")
+            && seen
+                .iter()
+                .any(|s| s.method == "OPTIONS" || s.method == "CRLF")
+    })?;
+    let register = seen.iter().find(|s| s.method == "REGISTER");
+    let keepalive = seen
+        .iter()
+        .find(|s| s.method == "OPTIONS" || s.method == "CRLF");
+    if let (Some(register), Some(keepalive)) = (register, keepalive) {
+        assert_eq!(
+            register.from, daemon.sip,
+            "REGISTER from the SIP port: {seen:?}"
+        );
+        assert_eq!(
+            keepalive.from, daemon.sip,
+            "keep-alive from the SIP port (the NAT binding): {seen:?}"
+        );
+        if keepalive.method == "OPTIONS" {
+            assert_ne!(register.call_id, keepalive.call_id, "{seen:?}");
+        }
+    }
+    let status = trunk::status(&daemon)?;
+    assert!(
+        trunk::trunk_line(&status, "primary").is_some_and(|l| l.contains(": registered")),
+        "{status}"
+    );
+    Ok(())
+}
+
+#[test]
+fn invite_timeout_on_primary_is_retried_through_secondary() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let doc = trunk::document(&primary, Some(&secondary));
+    trunk::register(&mut daemon, &doc, &primary, Some(&secondary), &dir)?;
+
+    // The primary goes silent (a socket that never answers: a real timeout, not an
+    // ICMP error), so the box's INVITE times out (timer B, 32 s) and the call must be
+    // retried through the secondary.
+    let _silent = std::net::UdpSocket::bind(primary.addr())
+        .map_err(e2e::HarnessError::io("bind the silent primary"))?;
+    let answering = trunk::provider_uas(&secondary, "trunk_uas_out", &dir, "secondary")?;
+    let facts = outbound_answered_within(
+        &daemon,
+        &secondary,
+        answering,
+        "uac_call",
+        OUTSIDE,
+        &dir,
+        Duration::from_secs(45),
+    )?;
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", secondary.domain()),
+        "{facts:?}"
+    );
+    let status = trunk::wait_status(&mut daemon, "the secondary active", |s| {
+        trunk::trunk_line(s, "secondary").is_some_and(|l| l.ends_with("[active]"))
+    })?;
+    eprintln!("{status}");
+    Ok(())
+}
