@@ -383,6 +383,19 @@ pub fn provider_uac(
     substitutions: &[(&str, &str)],
     dir: &TempDir,
 ) -> Result<Phone> {
+    inbound_uac(daemon, provider.port, call, scenario, substitutions, dir)
+}
+
+/// Like [`provider_uac`], from any local UDP port: from anywhere but the provider's
+/// address it is a stranger pretending to be the provider.
+pub fn inbound_uac(
+    daemon: &Daemon,
+    from_port: u16,
+    call: &InboundCall,
+    scenario: &str,
+    substitutions: &[(&str, &str)],
+    dir: &TempDir,
+) -> Result<Phone> {
     let rtp = RtpEndpoint::new(*b"E2EP")?;
     let media_file = dir.path().join("provider-uac.media");
     let builder = substitutions
@@ -394,7 +407,7 @@ pub fn provider_uac(
         .substitute("__RURI_USER__", call.request_user.unwrap_or(call.did));
     let sipp = builder
         .remote(daemon.sip)
-        .local_port(provider.port)
+        .local_port(from_port)
         .service(call.did)
         .key("caller", call.caller)
         .key("rtp_ip", "127.0.0.1")

@@ -87,12 +87,21 @@ fn outbound_answered(
         number,
         dir,
         Duration::ZERO,
+        Hangup::Extension,
     )
+}
+
+/// Who ends an answered call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hangup {
+    Extension,
+    Provider,
 }
 
 /// [`outbound_answered`] for calls that reach the provider only after `patience` (a
 /// failover after timer B): waits that long for the provider's answer before the
-/// shared harness's own (shorter) waits start.
+/// shared harness's own (shorter) waits start. `hangup` says who sends the BYE.
+#[allow(clippy::too_many_arguments)]
 fn outbound_answered_within(
     daemon: &Daemon,
     account: &Provider,
@@ -101,6 +110,7 @@ fn outbound_answered_within(
     number: &str,
     dir: &tempfile::TempDir,
     patience: Duration,
+    hangup: Hangup,
 ) -> Result<Vec<(String, String)>> {
     let mut caller = call::caller(daemon, EXT10, number, scenario, &[], dir)?;
     // The provider answers first; only then do the shared harness's (shorter) waits
@@ -108,7 +118,10 @@ fn outbound_answered_within(
     let b = provider.sipp.media(ANSWER_LIMIT + patience)?;
     let a = caller.media()?;
     let exchange = rtp::exchange(&caller.rtp, a.relay, &provider.rtp, b.relay, PACKETS)?;
-    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    match hangup {
+        Hangup::Extension => call::trigger_hangup(caller.sipp.local(), &a.call_id)?,
+        Hangup::Provider => call::trigger_hangup(provider.sipp.local(), &b.call_id)?,
+    }
     let facts = invite_facts(&provider.sipp.marker(".invite", ANSWER_LIMIT)?);
     // Shown with --nocapture: what the provider got is the point of these tests.
     eprintln!("provider saw: {facts:?}");
@@ -231,15 +244,26 @@ fn inbound_refused(
     code: &str,
     dir: &tempfile::TempDir,
 ) -> Result<String> {
+    inbound_refused_from(daemon, primary.port, did, code, dir)
+}
+
+/// [`inbound_refused`] sent from `from_port` (the provider's, or a stranger's).
+fn inbound_refused_from(
+    daemon: &Daemon,
+    from_port: u16,
+    did: &str,
+    code: &str,
+    dir: &tempfile::TempDir,
+) -> Result<String> {
     let call = InboundCall {
         did,
         request_user: None,
         caller: "699111222",
         display: "\"Cliente\"",
     };
-    let mut provider = trunk::provider_uac(
+    let mut provider = trunk::inbound_uac(
         daemon,
-        primary,
+        from_port,
         &call,
         "trunk_uac_in_reject",
         &[("__EXPECTED__", code)],
@@ -247,7 +271,7 @@ fn inbound_refused(
     )?;
     let line = trunk::read_marker(&mut provider, ".final")?;
     assert_sipp(
-        &format!("provider UAC (expects {code})"),
+        &format!("UAC calling a DID (expects {code})"),
         &provider.finish()?,
     );
     Ok(line.trim().to_string())

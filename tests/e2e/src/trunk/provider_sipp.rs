@@ -109,6 +109,11 @@ impl ProviderSipp {
         Ok(sipp)
     }
 
+    /// Where SIPp listens (to send it the harness's hang-up trigger).
+    pub fn local(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
     /// `<media_file><suffix>`.
     pub fn marker_path(&self, suffix: &str) -> PathBuf {
         let mut name = self.media_file.clone().into_os_string();

@@ -265,3 +265,93 @@ fn provider_garbage_and_hostile_display_name_do_not_hurt() -> Result<()> {
     assert!(trunk::trunk_line(&status, "primary").is_some(), "{status}");
     Ok(())
 }
+
+#[test]
+fn stranger_cannot_call_a_did_as_if_it_were_the_provider() -> Result<()> {
+    let (daemon, _primary, dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    // Same INVITE as the provider's, from another port of the same host: the box must
+    // not trust it (only the provider's exact address is), so it asks for credentials.
+    let stranger = e2e::ports::free_port("stranger", false)?;
+    let line = inbound_refused_from(&daemon, stranger, DID_MAIN, "407", &dir)?;
+    assert!(line.starts_with("407"), "{line}");
+    Ok(())
+}
+
+#[test]
+fn did_unconditional_forward_bypasses_the_rules() -> Result<()> {
+    let rules = json!([rule(1, json!({}), "u11")]);
+    let (daemon, primary, dir) = inbound_setup(rules, |doc| {
+        if let Some(did) = doc["dids"].get_mut(0) {
+            did["forward"] = json!({ "kind": "extension", "ref": "u10" });
+        }
+    })?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    // Only extension 10 answers; the rule's extension 11 is not even registered.
+    inbound_answered(&daemon, &primary, &call, EXT10, &dir)?;
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn did_dialled_in_international_format_is_the_same_did() -> Result<()> {
+    let (daemon, primary, dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    let international = format!("+34{DID_MAIN}");
+    let call = InboundCall {
+        did: &international,
+        request_user: None,
+        caller: "+34699111222",
+        display: "\"Cliente\"",
+    };
+    inbound_answered(&daemon, &primary, &call, EXT11, &dir)?;
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(trunk::field(&cdr, "did"), DID_MAIN, "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn destination_that_needs_the_media_server_gets_503_not_silence() -> Result<()> {
+    let rules = json!([{
+        "order": 1,
+        "destination": { "kind": "voicemail", "ref": "vm-main" },
+        "description": "to voicemail",
+    }]);
+    let (daemon, primary, dir) = inbound_setup(rules, |doc| {
+        doc["voicemail_boxes"] = json!([{
+            "id": "vm-main",
+            "name": "Buzon",
+            "number": "80",
+            "email": "buzon@example.com",
+            "pin": "1234",
+        }]);
+    })?;
+    let line = inbound_refused(&daemon, &primary, DID_MAIN, "503", &dir)?;
+    assert!(line.starts_with("503"), "{line}");
+    let cdr = incoming_cdr(&daemon)?;
+    assert_ne!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn provider_cancels_while_the_extension_rings() -> Result<()> {
+    let (daemon, primary, dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    let ringing = call::callee(&daemon, EXT11, "uas_ring_cancel", &dir)?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    let provider = trunk::provider_uac(&daemon, &primary, &call, "trunk_uac_in_cancel", &[], &dir)?;
+    assert_sipp("provider UAC (CANCEL, 487)", &provider.finish()?);
+    assert_sipp("extension 11 (CANCEL relayed)", &ringing.finish()?);
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "no_answer", "{:?}", cdr.raw);
+    assert!(cdr.answer_utc.is_none(), "{:?}", cdr.raw);
+    Ok(())
+}

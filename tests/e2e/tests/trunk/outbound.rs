@@ -138,3 +138,65 @@ fn international_numbers_refused_by_default() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn provider_hangs_up_an_outbound_call() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|_| {})?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    outbound_answered_within(
+        &daemon,
+        &primary,
+        provider,
+        "uac_call",
+        OUTSIDE,
+        &dir,
+        Duration::ZERO,
+        Hangup::Provider,
+    )?;
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn busy_forward_to_an_external_number_goes_out_through_the_trunk() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|doc| {
+        doc["external_numbers"] = json!([{ "id": "x-movil", "number": OUTSIDE }]);
+        trunk::set_user(
+            doc,
+            "u11",
+            "forward_busy",
+            json!({ "kind": "external", "ref": "x-movil" }),
+        );
+    })?;
+    let busy = call::callee(&daemon, EXT11, "uas_busy", &dir)?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let facts = outbound_answered(&daemon, &primary, provider, "uac_call", "11", &dir)?;
+    assert_sipp("extension 11 (486 busy)", &busy.finish()?);
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn mobile_twinning_rings_the_mobile_through_the_trunk() -> Result<()> {
+    let mobile = "600999888";
+    let (daemon, primary, dir) =
+        outbound_setup(|doc| trunk::set_user(doc, "u11", "mobile", json!(mobile)))?;
+    // The desk phone rings and is cancelled when the mobile (the provider) answers.
+    let desk = call::callee(&daemon, EXT11, "uas_ring_cancel", &dir)?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let facts = outbound_answered(&daemon, &primary, provider, "uac_call", "11", &dir)?;
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{mobile}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    assert_sipp("extension 11 (rings, then CANCEL)", &desk.finish()?);
+    Ok(())
+}

@@ -183,6 +183,7 @@ fn invite_timeout_on_primary_is_retried_through_secondary() -> Result<()> {
         OUTSIDE,
         &dir,
         Duration::from_secs(45),
+        Hangup::Extension,
     )?;
     assert_eq!(
         fact(&facts, "ruri"),
