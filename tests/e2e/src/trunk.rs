@@ -441,6 +441,10 @@ pub fn wait_cdr(daemon: &Daemon, what: &str, ok: impl Fn(&Cdr) -> bool) -> Resul
         || {
             let cdrs = daemon.cdrs(50)?;
             let hit = cdrs.iter().find(|c| ok(c)).cloned();
+            if let Some(cdr) = &hit {
+                // Shown with --nocapture: the whole record is what a reader checks first.
+                eprintln!("CDR: {}", cdr.raw);
+            }
             seen = cdrs;
             Ok(hit)
         },

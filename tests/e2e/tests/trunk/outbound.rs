@@ -111,6 +111,16 @@ fn alias_calls_its_real_number() -> Result<()> {
         format!("sip:{OUTSIDE}@{}", primary.domain()),
         "{facts:?}"
     );
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert_eq!(
+        trunk::field(&cdr, "trunk"),
+        primary.trunk_name(),
+        "{:?}",
+        cdr.raw
+    );
     Ok(())
 }
 
@@ -121,10 +131,23 @@ fn internal_only_user_cannot_call_out() -> Result<()> {
         OUTSIDE,
     )?;
     assert!(status_line.starts_with("403"), "{status_line}");
+    assert!(
+        status_line.to_lowercase().contains("internal"),
+        "the reason must say why: {status_line}"
+    );
     let cdr = trunk::wait_cdr(&daemon, "CDR of the refused call", |c| {
         c.destination.contains(OUTSIDE)
     })?;
     assert_ne!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert_eq!(trunk::field(&cdr, "direction"), "outgoing", "{:?}", cdr.raw);
+    // The record must say what the phone was told: the user may not call out at all,
+    // not that this class of number is barred.
+    assert!(
+        cdr.hangup_cause.contains("internal"),
+        "CDR cause {:?} hides that the user is internal-only: {:?}",
+        cdr.hangup_cause,
+        cdr.raw
+    );
     Ok(())
 }
 

@@ -196,3 +196,89 @@ fn invite_timeout_on_primary_is_retried_through_secondary() -> Result<()> {
     eprintln!("{status}");
     Ok(())
 }
+
+#[test]
+fn wrong_trunk_password_is_refused_and_shown_failed() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let log = dir.path().join("primary.reg");
+    // The registrar expects another password than the one in the document.
+    let expects_other = Provider {
+        password: "not-what-the-box-has",
+        ..primary.clone()
+    };
+    let registrar = trunk::registrar(&expects_other, "trunk_registrar", 3600, &log)?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, None))?;
+    let outcome = registrar.wait()?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    // The scenario fails on purpose when the digest does not verify: this proves the
+    // check in the other tests is a real one.
+    assert!(
+        !outcome.success(),
+        "registrar accepted a wrong digest: {text}"
+    );
+    assert!(
+        text.contains("REGISTER bad digest"),
+        "{text}\n{}",
+        outcome.log
+    );
+    let status = trunk::wait_status(&mut daemon, "the primary failed", |s| {
+        trunk::trunk_line(s, "primary").is_some_and(|l| l.contains("failed"))
+    })?;
+    eprintln!("{status}");
+    Ok(())
+}
+
+#[test]
+fn refresh_rechallenged_with_a_new_nonce_is_answered() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let log = dir.path().join("primary.reg");
+    let registrar = trunk::registrar(&primary, "trunk_registrar_rechallenge", 2, &log)?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, None))?;
+    let outcome = registrar.wait()?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_sipp("registrar (new nonce at the refresh)", &outcome);
+    assert!(text.trim_end().ends_with("REFRESH ok"), "{text}");
+    trunk::wait_status(&mut daemon, "the primary registered", |s| {
+        trunk::trunk_line(s, "primary").is_some_and(|l| l.contains(": registered"))
+    })?;
+    Ok(())
+}
+
+#[test]
+fn busy_from_the_primary_is_final_no_failover() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let doc = trunk::document(&primary, Some(&secondary));
+    trunk::register(&mut daemon, &doc, &primary, Some(&secondary), &dir)?;
+
+    let mut busy = trunk::provider_uas(&primary, "trunk_uas_486", &dir, "primary")?;
+    let other = trunk::provider_uas(&secondary, "trunk_uas_out", &dir, "secondary")?;
+    let mut caller = call::caller(
+        &daemon,
+        EXT10,
+        OUTSIDE,
+        "trunk_ext_reject",
+        &[("__EXPECTED__", "486")],
+        &dir,
+    )?;
+    let status_line = trunk::read_marker(&mut caller, ".final")?;
+    assert_sipp("extension 10 (expects 486)", &caller.finish()?);
+    busy.sipp.marker(".invite", Duration::from_secs(5))?;
+    assert_sipp("primary UAS (486)", &busy.sipp.finish()?);
+    assert!(status_line.starts_with("486"), "{status_line}");
+    assert!(
+        !other.sipp.marker_path(".invite").exists(),
+        "a busy callee is not a provider failure: the secondary got the INVITE too"
+    );
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(cdr.disposition, "busy", "{:?}", cdr.raw);
+    Ok(())
+}
