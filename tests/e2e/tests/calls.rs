@@ -352,3 +352,28 @@ fn in_dialog_info_and_options_pass_through() -> Result<()> {
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     Ok(())
 }
+
+#[test]
+fn late_offer_invite_without_sdp() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let mut callee = call::callee(&daemon, EXT11, "uas_late", &dir)?;
+    let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_late", &[], &dir)?;
+    // Caller: the box's offer arrived in the 200. Callee: the answer came in the ACK.
+    let a = caller.media()?;
+    let b = callee.media()?;
+    let exchange = rtp::exchange(&caller.rtp, a.relay, &callee.rtp, b.relay, PACKETS)?;
+    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    let caller_outcome = caller.finish()?;
+    let callee_outcome = callee.finish()?;
+    assert_sipp("caller (offer in 200, answer in ACK)", &caller_outcome);
+    assert_sipp("callee (no SDP in INVITE, answer in ACK)", &callee_outcome);
+    assert!(
+        exchange.a_received.from_peer >= MIN_RELAYED
+            && exchange.b_received.from_peer >= MIN_RELAYED,
+        "RTP after a late offer: {exchange:?}"
+    );
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
