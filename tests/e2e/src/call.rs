@@ -191,6 +191,19 @@ pub fn caller(
     substitutions: &[(&str, &str)],
     dir: &TempDir,
 ) -> Result<Phone> {
+    caller_over(daemon, user, number, scenario, substitutions, dir, false)
+}
+
+/// Like [`caller`]; with `tcp` the caller's signalling runs over one TCP connection.
+pub fn caller_over(
+    daemon: &Daemon,
+    user: TestUser,
+    number: &str,
+    scenario: &str,
+    substitutions: &[(&str, &str)],
+    dir: &TempDir,
+    tcp: bool,
+) -> Result<Phone> {
     let rtp = RtpEndpoint::new(*b"E2EA")?;
     let media_file = dir.path().join(format!("{}-caller.media", user.extension));
     let builder = substitutions
@@ -198,6 +211,7 @@ pub fn caller(
         .fold(SippBuilder::new(scenario), |b, (from, to)| {
             b.substitute(from, to)
         });
+    let builder = if tcp { builder.tcp() } else { builder };
     let sipp = builder
         .remote(daemon.sip)
         .service(number)

@@ -71,6 +71,18 @@ impl SippBuilder {
         self
     }
 
+    /// Signalling over one TCP connection (`-t t1`); `[transport]` becomes TCP.
+    pub fn tcp(mut self) -> SippBuilder {
+        self.args.extend(["-t".to_string(), "t1".to_string()]);
+        self
+    }
+
+    /// Any other SIPp argument.
+    pub fn arg(mut self, arg: &str) -> SippBuilder {
+        self.args.push(arg.to_string());
+        self
+    }
+
     /// Credentials SIPp uses for `[authentication]`.
     pub fn auth(mut self, username: &str, password: &str) -> SippBuilder {
         self.args.extend([

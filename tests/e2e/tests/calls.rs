@@ -27,11 +27,27 @@ enum Hangup {
     Callee,
 }
 
-fn answered_call(hangup: Hangup, callee_behind_nat: bool) -> Result<()> {
+/// Variations of the answered call.
+#[derive(Default)]
+struct Setup {
+    callee_behind_nat: bool,
+    caller_over_tcp: bool,
+}
+
+fn answered_call(hangup: Hangup, setup: Setup) -> Result<()> {
     let daemon = Daemon::start()?;
     let dir = call::scratch()?;
-    let mut callee = call::callee_with(&daemon, EXT11, "uas_answer", &dir, callee_behind_nat)?;
-    let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_call", &[], &dir)?;
+    let mut callee =
+        call::callee_with(&daemon, EXT11, "uas_answer", &dir, setup.callee_behind_nat)?;
+    let mut caller = call::caller_over(
+        &daemon,
+        EXT10,
+        EXT11.extension,
+        "uac_call",
+        &[],
+        &dir,
+        setup.caller_over_tcp,
+    )?;
 
     let a = caller.media()?;
     let b = callee.media()?;
@@ -123,12 +139,12 @@ fn answered_call(hangup: Hangup, callee_behind_nat: bool) -> Result<()> {
 
 #[test]
 fn call_answered_rtp_both_ways_caller_hangs_up() -> Result<()> {
-    answered_call(Hangup::Caller, false)
+    answered_call(Hangup::Caller, Setup::default())
 }
 
 #[test]
 fn call_answered_rtp_both_ways_callee_hangs_up() -> Result<()> {
-    answered_call(Hangup::Callee, false)
+    answered_call(Hangup::Callee, Setup::default())
 }
 
 /// The callee registers and answers with a private address (Contact and SDP) that is
@@ -136,7 +152,26 @@ fn call_answered_rtp_both_ways_callee_hangs_up() -> Result<()> {
 /// relay must latch onto the callee's real RTP source (symmetric RTP).
 #[test]
 fn callee_behind_nat_is_reached_and_media_latches() -> Result<()> {
-    answered_call(Hangup::Caller, true)
+    answered_call(
+        Hangup::Caller,
+        Setup {
+            callee_behind_nat: true,
+            ..Setup::default()
+        },
+    )
+}
+
+/// The caller's signalling over TCP, the callee's over UDP: the B2BUA bridges both.
+/// The callee hangs up because the harness's hang-up trigger reaches SIPp over UDP only.
+#[test]
+fn caller_over_tcp_reaches_a_udp_callee() -> Result<()> {
+    answered_call(
+        Hangup::Callee,
+        Setup {
+            caller_over_tcp: true,
+            ..Setup::default()
+        },
+    )
 }
 
 #[test]
