@@ -110,11 +110,19 @@ pub fn scratch() -> Result<TempDir> {
         .map_err(HarnessError::io("create scratch dir"))
 }
 
-/// Registers `user` with Contact = a port that SIPp then listens on with `scenario`.
-/// The REGISTER is sent from that very port, so a registrar that prefers the source
-/// address (NAT handling) and one that trusts the Contact reach the same SIPp.
-pub fn callee(daemon: &Daemon, user: TestUser, scenario: &str, dir: &TempDir) -> Result<Phone> {
-    callee_with(daemon, user, scenario, dir, false)
+/// Variations of a SIPp phone. `Default` is a plain UDP phone with PCMU.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhoneOptions<'a> {
+    /// Callee only: Contact and SDP advertise [`NAT_PRIVATE_IP`] instead of the real
+    /// source, as a phone behind NAT does, so only a registrar that honours
+    /// rport/received and a relay that latches reach it.
+    pub behind_nat: bool,
+    /// Caller only: signalling over one TCP connection.
+    pub tcp: bool,
+    /// Text replacements applied to the scenario (SDP variants, expected codes).
+    pub substitutions: &'a [(&'a str, &'a str)],
+    /// RTP payload type the harness sends for this phone (0 PCMU, 8 PCMA).
+    pub payload_type: u8,
 }
 
 /// Where a phone behind NAT believes it is: another loopback address, so that anything
@@ -122,20 +130,25 @@ pub fn callee(daemon: &Daemon, user: TestUser, scenario: &str, dir: &TempDir) ->
 /// leaving the machine. Port 9 (discard) has no listener.
 pub const NAT_PRIVATE_IP: &str = "127.0.0.2";
 
-/// Like [`callee`]; with `behind_nat` the Contact and the SDP advertise
-/// [`NAT_PRIVATE_IP`] instead of the real source, as a phone behind NAT does, so only
-/// a registrar that honours rport/received and a relay that latches reach it.
+/// Registers `user` with Contact = a port that SIPp then listens on with `scenario`.
+/// The REGISTER is sent from that very port, so a registrar that prefers the source
+/// address (NAT handling) and one that trusts the Contact reach the same SIPp.
+pub fn callee(daemon: &Daemon, user: TestUser, scenario: &str, dir: &TempDir) -> Result<Phone> {
+    callee_with(daemon, user, scenario, dir, &PhoneOptions::default())
+}
+
+/// [`callee`] with options.
 pub fn callee_with(
     daemon: &Daemon,
     user: TestUser,
     scenario: &str,
     dir: &TempDir,
-    behind_nat: bool,
+    options: &PhoneOptions,
 ) -> Result<Phone> {
     let socket = ports::bound_udp("callee registration")?;
     let mut client = SipClient::with_socket(socket, daemon.sip)?;
     let port = client.local.port();
-    let contact = if behind_nat {
+    let contact = if options.behind_nat {
         format!("<sip:{}@{NAT_PRIVATE_IP}:9>", user.username())
     } else {
         client.own_contact(&user)
@@ -156,19 +169,17 @@ pub fn callee_with(
         });
     }
     drop(client.into_socket());
-    let rtp = RtpEndpoint::new(*b"E2EB")?;
+    let rtp = RtpEndpoint::with_payload_type(*b"E2EB", options.payload_type)?;
     let media_file = dir.path().join(format!("{}-callee.media", user.extension));
-    let sipp = SippBuilder::new(scenario)
+    let rtp_ip = if options.behind_nat {
+        NAT_PRIVATE_IP
+    } else {
+        "127.0.0.1"
+    };
+    let sipp = substituted(scenario, options)
         .local_port(port)
         .key("caller", user.username())
-        .key(
-            "rtp_ip",
-            if behind_nat {
-                NAT_PRIVATE_IP
-            } else {
-                "127.0.0.1"
-            },
-        )
+        .key("rtp_ip", rtp_ip)
         .key("rtp_port", rtp.local.port())
         .key("media_file", media_file.display())
         .spawn()?;
@@ -181,6 +192,20 @@ pub fn callee_with(
     })
 }
 
+fn substituted(scenario: &str, options: &PhoneOptions) -> SippBuilder {
+    let builder = options
+        .substitutions
+        .iter()
+        .fold(SippBuilder::new(scenario), |b, (from, to)| {
+            b.substitute(from, to)
+        });
+    if options.tcp {
+        builder.tcp()
+    } else {
+        builder
+    }
+}
+
 /// Starts a SIPp caller as `user` dialling `number`, with `substitutions` applied to
 /// the scenario (e.g. the expected failure code of `uac_reject`).
 pub fn caller(
@@ -191,28 +216,25 @@ pub fn caller(
     substitutions: &[(&str, &str)],
     dir: &TempDir,
 ) -> Result<Phone> {
-    caller_over(daemon, user, number, scenario, substitutions, dir, false)
+    let options = PhoneOptions {
+        substitutions,
+        ..PhoneOptions::default()
+    };
+    caller_with(daemon, user, number, scenario, dir, &options)
 }
 
-/// Like [`caller`]; with `tcp` the caller's signalling runs over one TCP connection.
-pub fn caller_over(
+/// [`caller`] with options.
+pub fn caller_with(
     daemon: &Daemon,
     user: TestUser,
     number: &str,
     scenario: &str,
-    substitutions: &[(&str, &str)],
     dir: &TempDir,
-    tcp: bool,
+    options: &PhoneOptions,
 ) -> Result<Phone> {
-    let rtp = RtpEndpoint::new(*b"E2EA")?;
+    let rtp = RtpEndpoint::with_payload_type(*b"E2EA", options.payload_type)?;
     let media_file = dir.path().join(format!("{}-caller.media", user.extension));
-    let builder = substitutions
-        .iter()
-        .fold(SippBuilder::new(scenario), |b, (from, to)| {
-            b.substitute(from, to)
-        });
-    let builder = if tcp { builder.tcp() } else { builder };
-    let sipp = builder
+    let sipp = substituted(scenario, options)
         .remote(daemon.sip)
         .service(number)
         .auth(&user.username(), user.password)

@@ -20,6 +20,8 @@ pub struct RtpEndpoint {
     /// First four payload bytes of every packet this endpoint sends.
     marker: [u8; 4],
     ssrc: u32,
+    /// Payload type of the audio packets it sends (0 = PCMU, 8 = PCMA).
+    payload_type: u8,
 }
 
 /// What one endpoint got back.
@@ -31,10 +33,18 @@ pub struct Received {
     pub other: usize,
     /// Distinct source addresses of the peer's packets.
     pub sources: Vec<SocketAddr>,
+    /// Distinct RTP payload types of the peer's packets.
+    pub payload_types: Vec<u8>,
 }
 
 impl RtpEndpoint {
+    /// A PCMU endpoint.
     pub fn new(marker: [u8; 4]) -> Result<RtpEndpoint> {
+        RtpEndpoint::with_payload_type(marker, 0)
+    }
+
+    /// An endpoint sending audio with another static payload type (8 = PCMA).
+    pub fn with_payload_type(marker: [u8; 4], payload_type: u8) -> Result<RtpEndpoint> {
         let socket = ports::bound_udp("RTP endpoint")?;
         let local = socket
             .local_addr()
@@ -44,6 +54,7 @@ impl RtpEndpoint {
             local,
             marker,
             ssrc: u32::from_be_bytes(marker),
+            payload_type: payload_type & 0x7f,
         })
     }
 
@@ -54,12 +65,14 @@ impl RtpEndpoint {
     fn packet(&self, seq: u16) -> Vec<u8> {
         let mut packet = Vec::with_capacity(RTP_HEADER + PAYLOAD);
         packet.push(0x80); // version 2, no padding, no extension, no CSRC
-        packet.push(0); // payload type 0 = PCMU, no marker bit
+        packet.push(self.payload_type); // no marker bit
         packet.extend_from_slice(&seq.to_be_bytes());
         packet.extend_from_slice(&(u32::from(seq) * PAYLOAD as u32).to_be_bytes());
         packet.extend_from_slice(&self.ssrc.to_be_bytes());
         packet.extend_from_slice(&self.marker);
-        packet.resize(RTP_HEADER + PAYLOAD, 0xFF); // PCMU silence
+        // Silence in the codec at hand (G.711 mu-law 0xFF, A-law 0xD5).
+        let silence = if self.payload_type == 8 { 0xD5 } else { 0xFF };
+        packet.resize(RTP_HEADER + PAYLOAD, silence);
         packet
     }
 
@@ -133,6 +146,10 @@ impl RtpEndpoint {
                         got.from_peer += 1;
                         if !got.sources.contains(&from) {
                             got.sources.push(from);
+                        }
+                        let payload_type = buf[1] & 0x7f;
+                        if !got.payload_types.contains(&payload_type) {
+                            got.payload_types.push(payload_type);
                         }
                     } else {
                         got.other += 1;

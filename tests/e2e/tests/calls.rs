@@ -2,7 +2,7 @@
 //! and counted by the harness. Each test has its own daemon, so the CDR it checks can
 //! only be its own call.
 
-use e2e::call::{self, Phone};
+use e2e::call::{self, Phone, PhoneOptions};
 use e2e::rtp;
 use e2e::sipp::SippOutcome;
 use e2e::tenant::{EXT10, EXT11, EXT12, EXT13, UNKNOWN_NUMBER};
@@ -30,23 +30,21 @@ enum Hangup {
 /// Variations of the answered call.
 #[derive(Default)]
 struct Setup {
-    callee_behind_nat: bool,
-    caller_over_tcp: bool,
+    callee: PhoneOptions<'static>,
+    caller: PhoneOptions<'static>,
 }
 
 fn answered_call(hangup: Hangup, setup: Setup) -> Result<()> {
     let daemon = Daemon::start()?;
     let dir = call::scratch()?;
-    let mut callee =
-        call::callee_with(&daemon, EXT11, "uas_answer", &dir, setup.callee_behind_nat)?;
-    let mut caller = call::caller_over(
+    let mut callee = call::callee_with(&daemon, EXT11, "uas_answer", &dir, &setup.callee)?;
+    let mut caller = call::caller_with(
         &daemon,
         EXT10,
         EXT11.extension,
         "uac_call",
-        &[],
         &dir,
-        setup.caller_over_tcp,
+        &setup.caller,
     )?;
 
     let a = caller.media()?;
@@ -108,6 +106,17 @@ fn answered_call(hangup: Hangup, setup: Setup) -> Result<()> {
         payloads(&events),
         "telephone-events (PT 101) not passed through unchanged"
     );
+    // The codec goes through untouched: each side gets the payload type the other sent.
+    assert_eq!(
+        exchange.b_received.payload_types,
+        [setup.caller.payload_type],
+        "{exchange:?}"
+    );
+    assert_eq!(
+        exchange.a_received.payload_types,
+        [setup.callee.payload_type],
+        "{exchange:?}"
+    );
     // Anchored media: what arrives comes from the box's relay ports, never straight
     // from the other phone, and the SDPs the phones saw point at the box.
     assert!(
@@ -155,11 +164,49 @@ fn callee_behind_nat_is_reached_and_media_latches() -> Result<()> {
     answered_call(
         Hangup::Caller,
         Setup {
-            callee_behind_nat: true,
+            callee: PhoneOptions {
+                behind_nat: true,
+                ..PhoneOptions::default()
+            },
             ..Setup::default()
         },
     )
 }
+
+/// Both phones speak only PCMA (G.711 A-law): the box must offer, answer and relay it
+/// (payload type 8 end to end), not just PCMU.
+#[test]
+fn pcma_only_phones_talk_through_the_box() -> Result<()> {
+    answered_call(
+        Hangup::Caller,
+        Setup {
+            caller: PhoneOptions {
+                substitutions: PCMA_CALLER,
+                payload_type: 8,
+                ..PhoneOptions::default()
+            },
+            callee: PhoneOptions {
+                substitutions: PCMA_CALLEE,
+                payload_type: 8,
+                ..PhoneOptions::default()
+            },
+        },
+    )
+}
+
+/// uac_call's offer reduced to PCMA (+ telephone-event).
+const PCMA_CALLER: &[(&str, &str)] = &[
+    ("RTP/AVP 0 8 101", "RTP/AVP 8 101"),
+    (
+        "a=rtpmap:0 PCMU/8000\n      a=rtpmap:8 PCMA/8000",
+        "a=rtpmap:8 PCMA/8000",
+    ),
+];
+/// uas_answer's answer in PCMA.
+const PCMA_CALLEE: &[(&str, &str)] = &[
+    ("RTP/AVP 0 101", "RTP/AVP 8 101"),
+    ("a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000"),
+];
 
 /// The caller's signalling over TCP, the callee's over UDP: the B2BUA bridges both.
 /// The callee hangs up because the harness's hang-up trigger reaches SIPp over UDP only.
@@ -168,7 +215,10 @@ fn caller_over_tcp_reaches_a_udp_callee() -> Result<()> {
     answered_call(
         Hangup::Callee,
         Setup {
-            caller_over_tcp: true,
+            caller: PhoneOptions {
+                tcp: true,
+                ..PhoneOptions::default()
+            },
             ..Setup::default()
         },
     )
