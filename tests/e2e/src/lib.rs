@@ -11,6 +11,7 @@
 //!
 //! Every wait in the harness is bounded, and every process it starts is killed by PID
 //! when its guard drops, so a failing test never leaves a daemon or SIPp behind.
+
 pub mod baresip;
 pub mod call;
 pub mod daemon;
