@@ -401,3 +401,32 @@ fn registers_over_tcp() -> Result<()> {
     assert_eq!(ok.code, 200, "{}", ok.raw);
     Ok(())
 }
+
+#[test]
+fn refreshing_a_binding_does_not_duplicate_it() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let mut phone = SipClient::new(daemon.sip)?;
+    let mut query = SipClient::new(daemon.sip)?;
+    let register = Register {
+        contact: Some(phone.own_contact(&EXT11)),
+        expires: Some(300),
+    };
+    // Same Call-ID, growing CSeq: what a phone sends every refresh interval.
+    for _ in 0..3 {
+        let ok = phone.register(&EXT11, &register)?;
+        assert_eq!(ok.code, 200, "{}", ok.raw);
+    }
+    let listed = query.register(&EXT11, &Register::default())?;
+    let port = format!(":{}", phone.local.port());
+    let copies = listed
+        .contacts()
+        .iter()
+        .filter(|c| c.contains(&port))
+        .count();
+    assert_eq!(
+        copies, 1,
+        "refreshes duplicated the binding:\n{}",
+        listed.raw
+    );
+    Ok(())
+}
