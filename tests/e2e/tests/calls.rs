@@ -462,3 +462,21 @@ fn late_offer_invite_without_sdp() -> Result<()> {
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     Ok(())
 }
+
+/// The callee answers just as the caller cancels: the caller still gets 487, and the
+/// box must ACK the callee's 200 and hang it up with BYE (no half-open call left).
+#[test]
+fn cancel_crossing_the_callee_answer_tears_both_legs_down() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let callee = call::callee(&daemon, EXT11, "uas_cancel_race", &dir)?;
+    let caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_cancel", &[], &dir)?;
+    assert_sipp("caller (CANCEL, 487)", &caller.finish()?);
+    assert_sipp(
+        "callee (200 crossed the CANCEL, ACK + BYE)",
+        &callee.finish()?,
+    );
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.disposition, "no_answer", "{:?}", cdr.raw);
+    Ok(())
+}
