@@ -349,13 +349,19 @@ fn decide(
                 }
                 DialTarget::Unknown => outbound(ctx, &account, &dialled, &mut caller),
             };
+            // An outgoing CDR names the number the provider was asked for (an alias or a DID OUT
+            // prefix resolved), so it matches the provider's bill and the number filters.
+            let destination = match &route {
+                Ok(Destination::External(number)) => number.clone(),
+                _ => dialled,
+            };
             Decision {
                 source: account.extension.clone(),
                 trunk: None,
                 caller,
                 direction,
                 did: None,
-                destination: dialled,
+                destination,
                 route,
             }
         }
@@ -429,7 +435,14 @@ fn decide(
                     internal_only: false,
                 },
                 direction: Direction::Incoming,
-                did: Some(dialled.clone()),
+                // The configured DID, however the provider spelled it (+34..., national).
+                did: Some(
+                    routed
+                        .as_ref()
+                        .and_then(|r| r.steps.first())
+                        .map(|s| s.did.clone())
+                        .unwrap_or_else(|| dialled.clone()),
+                ),
                 source: number,
                 destination: dialled,
                 route,
@@ -477,6 +490,7 @@ fn outbound(
         }
         Err(refusal) => {
             let cause = match refusal.class {
+                _ if account.internal_only => "refused-internal-only".to_string(),
                 Some(class) => format!("refused-{class:?}").to_lowercase(),
                 None => "refused".to_string(),
             };
