@@ -17,6 +17,7 @@ pub mod raw_provider;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -28,7 +29,7 @@ use crate::error::{HarnessError, Result};
 use crate::rtp::RtpEndpoint;
 use crate::sipp::{SippBuilder, SippOutcome, SippProcess};
 use crate::tenant::{self, TestUser};
-use crate::{ports, wait};
+use crate::wait;
 use provider_sipp::ProviderSipp;
 
 /// The tenant's main DID: route rules are written on it by each inbound test.
@@ -60,7 +61,7 @@ pub struct Provider {
 impl Provider {
     pub fn primary() -> Result<Provider> {
         Ok(Provider {
-            port: ports::free_port("provider (primary)", false)?,
+            port: provider_port()?,
             username: "centralita1",
             password: "s3cret",
         })
@@ -68,7 +69,7 @@ impl Provider {
 
     pub fn secondary() -> Result<Provider> {
         Ok(Provider {
-            port: ports::free_port("provider (secondary)", false)?,
+            port: provider_port()?,
             username: "centralita2",
             password: "0ther-s3cret",
         })
@@ -97,6 +98,26 @@ impl Provider {
             "outbound_proxy": null,
         })
     }
+}
+
+static NEXT_PROVIDER_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// A free UDP port for a provider, in 65000-65499: outside the kernel's ephemeral range
+/// where every other port of the harness comes from. SIPp also binds its `-mp` port + 2
+/// (video); with the provider's port among the ephemeral ones, that +2 port was once the
+/// provider's own and SIPp died with "Unable to bind video RTP socket".
+fn provider_port() -> Result<u16> {
+    let spread = (std::process::id() % 100) as u16 * 5;
+    for _ in 0..500 {
+        let n = NEXT_PROVIDER_PORT.fetch_add(1, Ordering::Relaxed);
+        let port = 65_000 + (spread + n) % 500;
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(HarnessError::NoFreePort {
+        purpose: "trunk provider (65000-65499)".to_string(),
+    })
 }
 
 /// The test tenant (extensions 10–13) in time zone UTC, with the provider(s), two DIDs

@@ -61,7 +61,7 @@ impl ProviderSipp {
         let name = format!("{scenario}.xml");
         let path = dir.path().join(&name);
         std::fs::write(&path, text).map_err(HarnessError::io("write provider scenario"))?;
-        let media_port = ports::free_port("provider SIPp media", false)?;
+        let media_port = media_port(port)?;
         let mut cmd = Command::new("sipp");
         cmd.arg("-sf")
             .arg(&path)
@@ -206,6 +206,24 @@ impl ProviderSipp {
         }
         log
     }
+}
+
+/// SIPp binds its audio echo socket on `-mp` and a video one on `-mp` + 2: both must be
+/// free and neither may be the signalling port (a free port alone is not enough: the
+/// +2 port once was this SIPp's own signalling port, and SIPp exited with 254).
+fn media_port(signalling: u16) -> Result<u16> {
+    for _ in 0..50 {
+        let audio = ports::free_port("provider SIPp media", false)?;
+        let Some(video) = audio.checked_add(2) else {
+            continue;
+        };
+        if video != signalling && std::net::UdpSocket::bind(("127.0.0.1", video)).is_ok() {
+            return Ok(audio);
+        }
+    }
+    Err(HarnessError::NoFreePort {
+        purpose: "provider SIPp media (audio and audio+2)".to_string(),
+    })
 }
 
 impl Drop for ProviderSipp {
