@@ -53,7 +53,11 @@ pub const PROVIDER_PHONE: TestUser = TestUser {
 /// One provider account: the SIPp port that plays it and the credentials the box uses.
 #[derive(Debug, Clone)]
 pub struct Provider {
+    /// The port of the document's `domain`.
     pub port: u16,
+    /// The outbound proxy's port, when the account has one: then it is where every
+    /// request of the box goes and where the provider's SIPp listens.
+    pub proxy: Option<u16>,
     pub username: &'static str,
     pub password: &'static str,
 }
@@ -62,6 +66,7 @@ impl Provider {
     pub fn primary() -> Result<Provider> {
         Ok(Provider {
             port: provider_port()?,
+            proxy: None,
             username: "centralita1",
             password: "s3cret",
         })
@@ -70,13 +75,27 @@ impl Provider {
     pub fn secondary() -> Result<Provider> {
         Ok(Provider {
             port: provider_port()?,
+            proxy: None,
             username: "centralita2",
             password: "0ther-s3cret",
         })
     }
 
+    /// The same account reached through an outbound proxy on a port of its own.
+    pub fn with_proxy(self) -> Result<Provider> {
+        Ok(Provider {
+            proxy: Some(provider_port()?),
+            ..self
+        })
+    }
+
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Where the box sends this account's requests: the proxy if any, else the domain.
+    pub fn listen_port(&self) -> u16 {
+        self.proxy.unwrap_or(self.port)
     }
 
     /// `host:port`: an IP literal, so no DNS is involved, and an explicit port, so the
@@ -95,7 +114,7 @@ impl Provider {
             "username": self.username,
             "password": self.password,
             "domain": self.domain(),
-            "outbound_proxy": null,
+            "outbound_proxy": self.proxy.map(|p| format!("127.0.0.1:{p}")),
         })
     }
 }
@@ -157,6 +176,18 @@ pub fn set_rules(doc: &mut Value, rules: Value) {
 /// Imports `doc` into the running daemon's data folder and makes it reload (SIGHUP), then
 /// waits until `centralita status` lists the trunk, i.e. the reload reached the engine.
 pub fn apply(daemon: &mut Daemon, doc: &Value) -> Result<()> {
+    apply_until(daemon, doc, "the trunk in `centralita status`", |text| {
+        text.contains("trunk tenant")
+    })
+}
+
+/// [`apply`], waiting for the status `ready` says the reload produced.
+pub fn apply_until(
+    daemon: &mut Daemon,
+    doc: &Value,
+    what: &str,
+    ready: impl FnMut(&str) -> bool,
+) -> Result<()> {
     let path = sibling(daemon.data_dir(), "trunk-tenant.json");
     std::fs::write(&path, doc.to_string()).map_err(HarnessError::io("write trunk document"))?;
     daemon.subcommand("import", &[path.into()])?;
@@ -173,9 +204,7 @@ pub fn apply(daemon: &mut Daemon, doc: &Value) -> Result<()> {
             stderr: daemon.stderr_tail(),
         });
     }
-    wait_status(daemon, "the trunk in `centralita status`", |text| {
-        text.contains("trunk tenant")
-    })?;
+    wait_status(daemon, what, ready)?;
     Ok(())
 }
 
@@ -243,7 +272,7 @@ pub fn registrar(
         .substitute("__USER__", provider.username)
         .substitute("__PASSWORD__", provider.password)
         .substitute("__GRANT__", &grant_secs.to_string())
-        .local_port(provider.port)
+        .local_port(provider.listen_port())
         .key("reg_log", log.display())
         .spawn()?;
     sipp.wait_listening()?;
@@ -315,7 +344,7 @@ pub fn provider_uas(
     let media_file = dir.path().join(format!("{name}.media"));
     let sipp = ProviderSipp::spawn(
         scenario,
-        provider.port,
+        provider.listen_port(),
         &[],
         &[
             ("caller", provider.username.to_string()),
@@ -404,7 +433,14 @@ pub fn provider_uac(
     substitutions: &[(&str, &str)],
     dir: &TempDir,
 ) -> Result<Phone> {
-    inbound_uac(daemon, provider.port, call, scenario, substitutions, dir)
+    inbound_uac(
+        daemon,
+        provider.listen_port(),
+        call,
+        scenario,
+        substitutions,
+        dir,
+    )
 }
 
 /// Like [`provider_uac`], from any local UDP port: from anywhere but the provider's

@@ -355,3 +355,53 @@ fn provider_cancels_while_the_extension_rings() -> Result<()> {
     assert!(cdr.answer_utc.is_none(), "{:?}", cdr.raw);
     Ok(())
 }
+
+#[test]
+fn did_destination_follows_another_dids_rules() -> Result<()> {
+    let rules = json!([{
+        "order": 1,
+        "destination": { "kind": "did", "ref": "did-out" },
+        "description": "same as the sales line",
+    }]);
+    let (daemon, primary, dir) = inbound_setup(rules, |doc| {
+        if let Some(did) = doc["dids"].get_mut(1) {
+            did["rules"] = json!([rule(1, json!({ "prefix": "Ventas: " }), "u10")]);
+        }
+    })?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    let from = inbound_answered(&daemon, &primary, &call, EXT10, &dir)?;
+    assert!(from.starts_with("\"Ventas: Cliente\""), "{from}");
+    Ok(())
+}
+
+#[test]
+fn provider_calls_through_its_outbound_proxy_address() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?.with_proxy()?;
+    let mut doc = trunk::document(&primary, None);
+    trunk::set_rules(&mut doc, json!([rule(1, json!({}), "u11")]));
+    trunk::register(&mut daemon, &doc, &primary, None, &dir)?;
+    // Calls from the provider arrive through its proxy (an SBC), the address the box
+    // registered through.
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    inbound_answered(&daemon, &primary, &call, EXT11, &dir)?;
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(
+        trunk::field(&cdr, "trunk"),
+        primary.trunk_name(),
+        "{:?}",
+        cdr.raw
+    );
+    Ok(())
+}

@@ -223,3 +223,29 @@ fn mobile_twinning_rings_the_mobile_through_the_trunk() -> Result<()> {
     assert_sipp("extension 11 (rings, then CANCEL)", &desk.finish()?);
     Ok(())
 }
+
+#[test]
+fn international_call_allowed_for_one_extension_goes_out() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|doc| {
+        doc["modules"] = json!([{
+            "name": "call-permissions",
+            "enabled": true,
+            "config": { "extensions": { "10": { "allow": ["international"] } } }
+        }]);
+    })?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let facts = outbound_answered(
+        &daemon,
+        &primary,
+        provider,
+        "uac_call",
+        "00442071234567",
+        &dir,
+    )?;
+    let ruri = fact(&facts, "ruri");
+    assert!(
+        ruri.contains("442071234567") && ruri.ends_with(&format!("@{}", primary.domain())),
+        "{facts:?}"
+    );
+    Ok(())
+}

@@ -282,3 +282,51 @@ fn busy_from_the_primary_is_final_no_failover() -> Result<()> {
     assert_eq!(cdr.disposition, "busy", "{:?}", cdr.raw);
     Ok(())
 }
+
+#[test]
+fn provider_removed_by_a_reload_is_unregistered() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let log = dir.path().join("primary.reg");
+    // Registers, then waits in its refresh loop for an expiry-0 REGISTER.
+    let registrar = trunk::registrar(&primary, "trunk_registrar_refresh", 3600, &log)?;
+    let mut doc = trunk::document(&primary, None);
+    trunk::apply(&mut daemon, &doc)?;
+    trunk::wait_status(&mut daemon, "the primary registered", |s| {
+        trunk::trunk_line(s, "primary").is_some_and(|l| l.contains(": registered"))
+    })?;
+    // The admin removes the provider: the box must release its binding at the provider
+    // (not leave it to expire in an hour, still receiving calls for the tenant).
+    doc["provider"] = Value::Null;
+    trunk::apply_until(&mut daemon, &doc, "no trunk any more", |s| {
+        s.contains("trunks: none configured")
+    })?;
+    let outcome = registrar.wait()?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_sipp(
+        "registrar (expects REGISTER Expires 0 after the reload)",
+        &outcome,
+    );
+    assert!(text.trim_end().ends_with("UNREGISTER"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn outbound_proxy_carries_register_and_invite() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    // Nothing listens on the domain's port: everything must go to the proxy.
+    let primary = Provider::primary()?.with_proxy()?;
+    let doc = trunk::document(&primary, None);
+    trunk::register(&mut daemon, &doc, &primary, None, &dir)?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "proxy")?;
+    let facts = outbound_answered(&daemon, &primary, provider, "uac_call", OUTSIDE, &dir)?;
+    // The Request-URI still names the provider's domain; only the next hop is the proxy.
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    Ok(())
+}
