@@ -249,3 +249,72 @@ fn international_call_allowed_for_one_extension_goes_out() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn concurrent_outbound_cap_refuses_the_second_call_with_503() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|doc| {
+        doc["modules"] = json!([{
+            "name": "call-permissions",
+            "enabled": true,
+            "config": { "max_outbound_calls": 1 }
+        }]);
+    })?;
+    let mut provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let mut first = call::caller(&daemon, EXT10, OUTSIDE, "uac_call", &[], &dir)?;
+    provider.sipp.media(ANSWER_LIMIT)?;
+    let a = first.media()?;
+
+    // One call is up: the tenant's only trunk channel is taken.
+    let mut second = call::caller(
+        &daemon,
+        EXT11,
+        "600654321",
+        "trunk_ext_reject",
+        &[("__EXPECTED__", "503")],
+        &dir,
+    )?;
+    let status_line = trunk::read_marker(&mut second, ".final")?;
+    assert_sipp("extension 11 (expects 503, cap reached)", &second.finish()?);
+    assert!(status_line.starts_with("503"), "{status_line}");
+
+    call::trigger_hangup(first.sipp.local(), &a.call_id)?;
+    assert_sipp("extension 10 (the call that fits)", &first.finish()?);
+    assert_sipp("provider UAS", &provider.sipp.finish()?);
+    let cdr = trunk::wait_cdr(&daemon, "the refused call's CDR", |c| {
+        c.destination.contains("600654321")
+    })?;
+    assert_eq!(cdr.hangup_cause, "outbound-cap", "{:?}", cdr.raw);
+
+    // The first call ended: its slot is free again. (A fresh folder: the media files
+    // of extension 10's first call must not be read as this call's.)
+    let again = call::scratch()?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &again, "primary")?;
+    outbound_answered(&daemon, &primary, provider, "uac_call", OUTSIDE, &again)?;
+    Ok(())
+}
+
+#[test]
+fn e164_trunk_format_is_what_the_provider_gets() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|doc| {
+        doc["modules"] = json!([{
+            "name": "call-permissions",
+            "enabled": true,
+            "config": { "numbering": { "trunk_format": "e164" } }
+        }]);
+    })?;
+    let provider = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "primary")?;
+    let facts = outbound_answered(
+        &daemon,
+        &primary,
+        provider,
+        "uac_call",
+        "0034600123456",
+        &dir,
+    )?;
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:+34{OUTSIDE}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    Ok(())
+}
