@@ -490,3 +490,88 @@ fn invalid_rule_pattern_is_refused_at_import_with_its_location() -> Result<()> {
     assert!(daemon.is_running());
     Ok(())
 }
+
+#[test]
+fn did_rule_to_an_external_number_goes_back_out_through_the_trunk() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let mut doc = trunk::document(&primary, Some(&secondary));
+    doc["external_numbers"] = json!([{ "id": "x-guardia", "number": OUTSIDE }]);
+    trunk::set_rules(
+        &mut doc,
+        json!([{
+            "order": 1,
+            "destination": { "kind": "external", "ref": "x-guardia" },
+            "description": "on-call mobile",
+        }]),
+    );
+    trunk::register(&mut daemon, &doc, &primary, Some(&secondary), &dir)?;
+    // The call comes in from the secondary provider's address (so the primary's port is
+    // free for the provider's UAS) and must go out through the active primary.
+    let mut out = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "out")?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    let mut incoming = trunk::provider_uac(&daemon, &secondary, &call, "trunk_uac_in", &[], &dir)?;
+    let b = out.sipp.media(ANSWER_LIMIT)?;
+    let a = incoming.media()?;
+    let exchange = rtp::exchange(&incoming.rtp, a.relay, &out.rtp, b.relay, PACKETS)?;
+    call::trigger_hangup(incoming.sipp.local(), &a.call_id)?;
+    let facts = invite_facts(&out.sipp.marker(".invite", ANSWER_LIMIT)?);
+    eprintln!("provider saw: {facts:?}");
+    assert_sipp("provider UAC (inbound)", &incoming.finish()?);
+    assert_sipp("provider UAS (outbound leg)", &out.sipp.finish()?);
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    assert!(
+        exchange.b_received.from_peer >= MIN_RELAYED
+            && exchange.a_received.from_peer >= MIN_RELAYED,
+        "RTP from trunk to trunk: {exchange:?}"
+    );
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    assert_eq!(trunk::field(&cdr, "did"), DID_MAIN, "{:?}", cdr.raw);
+    // The incoming record names the trunk the call came in on (a call straight to an
+    // extension from the secondary does: see the test below).
+    assert_eq!(
+        trunk::field(&cdr, "trunk"),
+        secondary.trunk_name(),
+        "the call came in through the secondary: {:?}",
+        cdr.raw
+    );
+    Ok(())
+}
+
+#[test]
+fn call_from_the_secondary_provider_is_recorded_with_that_trunk() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let mut doc = trunk::document(&primary, Some(&secondary));
+    trunk::set_rules(&mut doc, json!([rule(1, json!({}), "u11")]));
+    trunk::register(&mut daemon, &doc, &primary, Some(&secondary), &dir)?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    inbound_answered(&daemon, &secondary, &call, EXT11, &dir)?;
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(
+        trunk::field(&cdr, "trunk"),
+        secondary.trunk_name(),
+        "the call came in through the secondary: {:?}",
+        cdr.raw
+    );
+    Ok(())
+}
