@@ -575,3 +575,34 @@ fn call_from_the_secondary_provider_is_recorded_with_that_trunk() -> Result<()> 
     );
     Ok(())
 }
+
+#[test]
+fn a_provider_cannot_reach_another_tenants_did() -> Result<()> {
+    let (mut daemon, primary, dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    // A second tenant on the same box, with its own provider, DID and extension.
+    let other_provider = Provider::secondary()?;
+    let other_did = "915551234";
+    let other = json!({
+        "schema": 1,
+        "tenant": { "id": 30303, "name": "Other", "max_extensions": 5,
+                    "timezone": "UTC", "created": "2024-01-02" },
+        "provider": {
+            "username": other_provider.username,
+            "password": other_provider.password,
+            "domain": other_provider.domain(),
+        },
+        "dids": [{ "id": "o-main", "number": other_did,
+                   "rules": [rule(1, json!({}), "o10")] }],
+        "users": [{ "id": "o10", "extension": "10", "full_name": "Other 10",
+                    "email": "o10@example.com", "sip_password": "other-secret-10" }],
+    });
+    trunk::apply_until(&mut daemon, &other, "the other tenant's trunk", |s| {
+        s.contains("trunk tenant 30303")
+    })?;
+    // Tenant 20191's provider dials tenant 30303's DID: to that provider the number
+    // does not exist (404, as for any unknown DID), whatever the box serves besides.
+    let line = inbound_refused(&daemon, &primary, other_did, "404", &dir)?;
+    assert!(line.starts_with("404"), "{line}");
+    assert!(!line.contains("Other") && !line.contains("30303"), "{line}");
+    Ok(())
+}

@@ -318,3 +318,64 @@ fn e164_trunk_format_is_what_the_provider_gets() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn each_tenant_calls_out_through_its_own_provider() -> Result<()> {
+    let (mut daemon, primary, dir) = outbound_setup(|_| {})?;
+    let other_provider = Provider::secondary()?;
+    let other = json!({
+        "schema": 1,
+        "tenant": { "id": 30303, "name": "Other", "max_extensions": 5,
+                    "timezone": "UTC", "created": "2024-01-02" },
+        "provider": {
+            "username": other_provider.username,
+            "password": other_provider.password,
+            "domain": other_provider.domain(),
+        },
+        "dids": [{ "id": "o-main", "number": "915551234" }],
+        "users": [{ "id": "o10", "extension": "10", "full_name": "Other 10",
+                    "email": "o10@example.com", "sip_password": "other-secret-10",
+                    "caller_id": "o-main" }],
+    });
+    let registrar = trunk::registrar(
+        &other_provider,
+        "trunk_registrar",
+        3600,
+        &dir.path().join("other.reg"),
+    )?;
+    trunk::apply_until(&mut daemon, &other, "the other tenant registered", |s| {
+        s.lines()
+            .any(|l| l.starts_with("trunk tenant 30303") && l.contains(": registered"))
+    })?;
+    assert_sipp("other tenant's registrar", &registrar.wait()?);
+
+    // Both providers listen; only the other tenant's may get its extension's call.
+    let own = trunk::provider_uas(&primary, "trunk_uas_out", &dir, "own")?;
+    let mut theirs = trunk::provider_uas(&other_provider, "trunk_uas_out", &dir, "theirs")?;
+    let rtp = e2e::rtp::RtpEndpoint::new(*b"E2EO")?;
+    let media_file = dir.path().join("other-10.media");
+    let caller = e2e::sipp::SippBuilder::new("uac_call")
+        .remote(daemon.sip)
+        .service(OUTSIDE)
+        .auth("ext3030310", "other-secret-10")
+        .key("caller", "ext3030310")
+        .key("rtp_ip", "127.0.0.1")
+        .key("rtp_port", rtp.local.port())
+        .key("media_file", media_file.display())
+        .spawn()?;
+    theirs.sipp.media(ANSWER_LIMIT)?;
+    let a = e2e::rtp::MediaInfo::wait(&media_file, ANSWER_LIMIT)?;
+    call::trigger_hangup(caller.local(), &a.call_id)?;
+    let facts = invite_facts(&theirs.sipp.marker(".invite", ANSWER_LIMIT)?);
+    assert_sipp("tenant 30303 extension 10", &caller.wait()?);
+    assert_sipp("tenant 30303's provider", &theirs.sipp.finish()?);
+    assert_eq!(uri_user(&fact(&facts, "from")), "915551234", "{facts:?}");
+    if let Err(why) = trunk::check_invite_digest(&fact(&facts, "proxy_auth"), &other_provider) {
+        panic!("tenant 30303's call authenticated with the wrong account: {why}");
+    }
+    assert!(
+        !own.sipp.marker_path(".invite").exists(),
+        "tenant 30303's call went to tenant 20191's provider"
+    );
+    Ok(())
+}
