@@ -91,6 +91,8 @@ fn outbound_call_with_did_out_prefix_presents_that_did() -> Result<()> {
         "{:?}",
         cdr.raw
     );
+    // The record names the number called, not the prefixed string dialled.
+    assert_eq!(cdr.destination, OUTSIDE, "{:?}", cdr.raw);
     Ok(())
 }
 
@@ -121,6 +123,8 @@ fn alias_calls_its_real_number() -> Result<()> {
         "{:?}",
         cdr.raw
     );
+    // The record names the number called, not the alias dialled.
+    assert_eq!(cdr.destination, OUTSIDE, "{:?}", cdr.raw);
     Ok(())
 }
 
