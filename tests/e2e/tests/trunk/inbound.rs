@@ -606,3 +606,28 @@ fn a_provider_cannot_reach_another_tenants_did() -> Result<()> {
     assert!(!line.contains("Other") && !line.contains("30303"), "{line}");
     Ok(())
 }
+
+#[test]
+fn caller_known_as_an_alias_is_shown_by_the_alias_name() -> Result<()> {
+    let rules = json!([rule(1, json!({ "prefix": "Ventas: " }), "u11")]);
+    let (daemon, primary, dir) = inbound_setup(rules, |doc| {
+        doc["aliases"] = json!([{
+            "id": "a-tienda",
+            "alias": "55",
+            "number": "699111222",
+            "display_name": "Tienda"
+        }]);
+    })?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "+34699111222",
+        display: "\"Unknown\"",
+    };
+    let from = inbound_answered(&daemon, &primary, &call, EXT11, &dir)?;
+    assert!(
+        from.starts_with("\"Ventas: Tienda\""),
+        "the alias's name (after the rule's prefix) instead of what the provider sent: {from}"
+    );
+    Ok(())
+}
