@@ -383,3 +383,34 @@ fn each_tenant_calls_out_through_its_own_provider() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn early_media_from_the_provider_reaches_the_extension_before_the_answer() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|_| {})?;
+    let mut provider = trunk::provider_uas(&primary, "trunk_uas_out_early", &dir, "primary")?;
+    let mut caller = call::caller(&daemon, EXT10, OUTSIDE, "uac_early", &[], &dir)?;
+    let b = provider.sipp.media(ANSWER_LIMIT)?;
+    // The extension learns the box's media address from the relayed 183.
+    let a = caller.media()?;
+    let early = rtp::exchange(&caller.rtp, a.relay, &provider.rtp, b.relay, PACKETS)?;
+    // Ringback/announcements: the network's early media must reach the phone.
+    assert!(
+        early.a_received.from_peer >= MIN_RELAYED,
+        "early media from the provider did not reach the extension: {early:?}"
+    );
+    call::trigger(provider.sipp.local(), &b.call_id)?;
+    caller.wait_marker(".answered")?;
+    let after = rtp::exchange(&caller.rtp, a.relay, &provider.rtp, b.relay, PACKETS)?;
+    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    assert_sipp("extension 10 (183, then 200)", &caller.finish()?);
+    assert_sipp("provider UAS (early media)", &provider.sipp.finish()?);
+    assert!(
+        after.a_received.from_peer >= MIN_RELAYED && after.b_received.from_peer >= MIN_RELAYED,
+        "RTP after the answer: {after:?}"
+    );
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
