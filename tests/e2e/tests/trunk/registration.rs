@@ -330,3 +330,22 @@ fn outbound_proxy_carries_register_and_invite() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn interval_too_brief_is_answered_with_min_expires() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let log = dir.path().join("primary.reg");
+    let registrar = trunk::registrar(&primary, "trunk_registrar_423", 7200, &log)?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, None))?;
+    let outcome = registrar.wait()?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_sipp("registrar (423, Min-Expires 7200)", &outcome);
+    assert!(text.trim_end().ends_with("REGISTER ok"), "{text}");
+    let status = trunk::wait_status(&mut daemon, "the primary registered", |s| {
+        trunk::trunk_line(s, "primary").is_some_and(|l| l.contains(": registered"))
+    })?;
+    eprintln!("{status}");
+    Ok(())
+}
