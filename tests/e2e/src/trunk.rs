@@ -10,6 +10,30 @@
 //! tenant) by importing a trunk document into its data folder and sending SIGHUP, which
 //! makes the running daemon reload its directory and (re)configure its trunks. The tenant
 //! runs in time zone UTC so a test can write route rules relative to the current UTC time.
+//!
+//! Scenarios (`sipp/trunk_*.xml`; each one's header comment says exactly what it checks):
+//!
+//! | file | role |
+//! |---|---|
+//! | `trunk_registrar` | 401, digest verified (`verifyauth`), grant `__GRANT__`; 403 fails the run |
+//! | `trunk_registrar_refresh` | same, then answers refreshes until a REGISTER with expiry 0 |
+//! | `trunk_registrar_rechallenge` | the refresh is re-challenged with a new nonce |
+//! | `trunk_registrar_423` | 423 with Min-Expires 7200 first |
+//! | `trunk_reg503` | 503 to REGISTER |
+//! | `trunk_uas_out` | the provider's UAS: 407, INVITE facts to `.invite`, 180, 200 |
+//! | `trunk_uas_out_early` | same with 183 + SDP, 200 on the harness's MESSAGE |
+//! | `trunk_uas_503`, `trunk_uas_486` | the provider's UAS refusing the INVITE |
+//! | `trunk_uac_in` | the provider calling a DID (no credentials), answered |
+//! | `trunk_uac_in_reject` | same, refused with the substituted code; status line to `.final` |
+//! | `trunk_uac_in_cancel` | same, CANCEL while ringing |
+//! | `trunk_uac_in_hold` | same, hold and resume by re-INVITE |
+//! | `trunk_uas_ext` | an extension answering a trunk call; its From header to `.from` |
+//! | `trunk_ext_reject` | an extension whose outbound call is refused; status line to `.final` |
+//!
+//! Provider UAS scenarios run under [`provider_sipp`] (any number of calls, because the
+//! box's OPTIONS keep-alives are calls of their own); the rest under the shared
+//! [`crate::sipp::SippBuilder`]; keep-alives themselves are checked with
+//! [`raw_provider`].
 
 mod civil_time;
 pub mod provider_sipp;

@@ -631,3 +631,30 @@ fn caller_known_as_an_alias_is_shown_by_the_alias_name() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn provider_holds_and_resumes_an_inbound_call() -> Result<()> {
+    let (daemon, primary, dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    let mut phone = call::callee(&daemon, EXT11, "uas_hold", &dir)?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    let mut provider =
+        trunk::provider_uac(&daemon, &primary, &call, "trunk_uac_in_hold", &[], &dir)?;
+    // Both scenarios check the sendonly / recvonly / sendrecv exchange themselves.
+    let a = provider.media_after_resume()?;
+    let b = phone.media_after_resume()?;
+    let exchange = rtp::exchange(&provider.rtp, a.relay, &phone.rtp, b.relay, PACKETS)?;
+    call::trigger_hangup(provider.sipp.local(), &a.call_id)?;
+    assert_sipp("provider UAC (hold, resume)", &provider.finish()?);
+    assert_sipp("extension 11 (re-INVITEs relayed)", &phone.finish()?);
+    assert!(
+        exchange.a_received.from_peer >= MIN_RELAYED
+            && exchange.b_received.from_peer >= MIN_RELAYED,
+        "RTP after the resume: {exchange:?}"
+    );
+    Ok(())
+}
