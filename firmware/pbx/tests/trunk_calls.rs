@@ -457,3 +457,88 @@ fn a_caller_in_the_aliases_is_shown_by_its_name() {
         .unwrap()
         .contains("Proveedor García"));
 }
+
+#[test]
+fn did_to_an_external_number_goes_back_out_with_diversion_and_two_cdrs() {
+    let mut w = world();
+    let mut d = directory(vec![account("10", "pa", 30)]);
+    d.add_tenant(Tenant {
+        id: 20191,
+        trunks: vec![TrunkAccount {
+            username: "trunkuser".into(),
+            password: "trunkpass".into(),
+            domain: "sip.provider.test".into(),
+            outbound_proxy: None,
+        }],
+        ..Default::default()
+    });
+    d.routes.insert(DidRoute {
+        tenant_id: 20191,
+        number: "917374206".into(),
+        timezone: chrono_tz::UTC,
+        forward: Some(Destination::External("600999888".into())),
+        rules: vec![],
+    });
+    w.pbx.set_directory(std::sync::Arc::new(d), w.now);
+    inbound(&mut w, "917374206", "Cliente");
+    let out = w
+        .requests(addr(PROVIDER))
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .expect("INVITE back out to the provider");
+    assert_eq!(out.uri.user.as_deref(), Some("600999888"));
+    let diversion = out
+        .headers
+        .list
+        .iter()
+        .find(|h| h.name == HeaderName::Other("Diversion".into()));
+    assert!(
+        diversion.is_some_and(|h| h.value.contains("917374206")),
+        "{:?}",
+        out.headers
+    );
+    assert!(out
+        .headers
+        .get(&HeaderName::From)
+        .unwrap()
+        .contains("600123456"));
+    let mut ok = Response::for_request(&out, 200, "OK", Some("far"));
+    ok.headers
+        .push(HeaderName::Contact, format!("<sip:600999888@{PROVIDER}>"));
+    ok.headers.push(HeaderName::ContentType, "application/sdp");
+    ok.body = SDP_B.replace('\n', "\r\n").into_bytes();
+    w.send(addr(PROVIDER), std::str::from_utf8(&ok.to_bytes()).unwrap());
+    // The provider's original caller hangs up: BYE on the incoming dialog.
+    let ok_in = w
+        .responses(addr(PROVIDER))
+        .into_iter()
+        .find(|r| r.status == 200 && r.cseq().is_some_and(|c| c.method == Method::Invite))
+        .expect("200 to the incoming INVITE");
+    let bye = format!(
+        "BYE sip:centralita@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {PROVIDER};branch=z9hG4bKbye-div;rport
+From: {}
+To: {}
+Call-ID: {}
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+",
+        ok_in.headers.get(&HeaderName::From).unwrap(),
+        ok_in.headers.get(&HeaderName::To).unwrap(),
+        ok_in.call_id().unwrap()
+    );
+    w.send(addr(PROVIDER), &bye);
+    let cdrs = w.cdrs();
+    assert_eq!(cdrs.len(), 2, "{cdrs:?}");
+    assert_eq!(cdrs[0].direction, Direction::Incoming);
+    assert_eq!(cdrs[0].disposition, Disposition::Answered);
+    assert_eq!(cdrs[1].direction, Direction::Outgoing);
+    assert_eq!(cdrs[1].destination, "600999888");
+    assert_eq!(
+        cdrs[1].trunk.as_deref(),
+        Some("trunkuser@sip.provider.test")
+    );
+    assert_eq!(cdrs[1].disposition, Disposition::Answered);
+}

@@ -81,6 +81,14 @@ enum ClientPurpose {
     Fire,
 }
 
+/// The trunk leg of a call that did not start as an outgoing call.
+struct OutLeg {
+    number: String,
+    trunk: Option<String>,
+    /// The trunk fork is the one that answered.
+    answered: bool,
+}
+
 struct Call {
     tenant_id: u32,
     source: String,
@@ -90,6 +98,9 @@ struct Call {
     caller_id_presented: Option<String>,
     /// The trunk account that carried the call, for the CDR.
     trunk: Option<String>,
+    /// An incoming or internal call that also went out through a trunk (forward, twinning, a DID
+    /// rule to an external number): the number and trunk of that leg, for its own CDR.
+    out_leg: Option<OutLeg>,
     caller: targets::CallerIdentity,
     /// The anchored offer sent to every fork (kept for forwarding to new targets); empty when the
     /// caller sent no offer (RFC 3261 §13.2.1 late offer: the callee offers in its 2xx, the caller
@@ -320,6 +331,30 @@ impl Calls {
                 trunk: call.trunk.clone(),
                 hangup_cause: cause.to_string(),
             });
+            if let Some(out) = call.out_leg.take() {
+                // Another fork answering (the extension, not the twinned mobile) means this leg
+                // rang unanswered.
+                let (disposition, billable_secs) = match (out.answered, disposition) {
+                    (false, Disposition::Answered) => (Disposition::NoAnswer, 0),
+                    _ => (disposition, billable_secs),
+                };
+                ctx.cdrs.push_back(Cdr {
+                    tenant_id: call.tenant_id,
+                    call_id: call.b_call_id.clone(),
+                    start_ms: call.start_ms,
+                    answer_ms: call.answer_ms,
+                    end_ms: ctx.unix_ms,
+                    billable_secs,
+                    direction: crate::cdr::Direction::Outgoing,
+                    source: call.source.clone(),
+                    destination: out.number,
+                    disposition,
+                    did: call.did.clone(),
+                    caller_id_presented: call.caller_id_presented.clone(),
+                    trunk: out.trunk,
+                    hangup_cause: cause.to_string(),
+                });
+            }
             if let Some(at) = call.ring_deadline.take() {
                 self.deadlines.remove(&(at, id));
             }

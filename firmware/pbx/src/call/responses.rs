@@ -158,6 +158,7 @@ impl Calls {
             local_cseq: cseq,
         };
         let caller_id = fork.caller_id.clone();
+        let through_trunk = fork.provider.is_some();
         let is_live_dialog = call
             .b
             .as_ref()
@@ -239,6 +240,9 @@ impl Calls {
         // The INVITE key stays mapped so a missing ACK (Timer H/L) can end the call.
         call.b = Some(leg);
         call.caller_id_presented = Some(caller_id);
+        if let (true, Some(out)) = (through_trunk, call.out_leg.as_mut()) {
+            out.answered = true;
+        }
         call.state = CallState::Answered;
         call.answer_ms = Some(ctx.unix_ms);
         if let Some(at) = call.ring_deadline.take() {

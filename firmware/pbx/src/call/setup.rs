@@ -166,6 +166,7 @@ impl Calls {
             did: decision.did,
             caller_id_presented: None,
             trunk: decision.trunk,
+            out_leg: None,
             caller: decision.caller,
             b_offer: offer.body,
             b_ack_pending: None,
@@ -253,8 +254,18 @@ impl Calls {
         };
         for target in forks {
             if let Some(i) = target.provider {
-                call.trunk =
-                    crate::trunk_peers::TrunkPeers::label(ctx.directory, call.tenant_id, i);
+                let label = crate::trunk_peers::TrunkPeers::label(ctx.directory, call.tenant_id, i);
+                if call.direction == Direction::Outgoing {
+                    call.trunk = label;
+                } else {
+                    // A call that came in (or is internal) and goes out again: its outgoing leg
+                    // gets a CDR of its own, with the trunk and number it used.
+                    call.out_leg = Some(super::OutLeg {
+                        number: target.uri.user.clone().unwrap_or_default(),
+                        trunk: label,
+                        answered: false,
+                    });
+                }
             }
             let invite = fork_invite(ctx, call, &target);
             let tx = ctx.txn.send_request(invite.clone(), target.peer, ctx.now);
@@ -421,6 +432,12 @@ fn decide(
             if let Some(prompt) = routed.as_ref().and_then(|r| r.prompt.as_ref()) {
                 tracing::info!(%prompt, "route rule prompt skipped: the media server comes later");
             }
+            // The configured DID, however the provider spelled it (+34..., national).
+            let configured_did = routed
+                .as_ref()
+                .and_then(|r| r.steps.first())
+                .map(|s| s.did.clone())
+                .unwrap_or_else(|| dialled.clone());
             let trunk = ctx
                 .trunks
                 .provider_of(source_addr)
@@ -431,18 +448,15 @@ fn decide(
                     tenant_id,
                     number: number.clone(),
                     display,
-                    presentation: Presentation::Number(number.clone()),
+                    presentation: Presentation::Redirected {
+                        caller: number.clone(),
+                        did: configured_did.clone(),
+                    },
                     internal_only: false,
                 },
                 direction: Direction::Incoming,
                 // The configured DID, however the provider spelled it (+34..., national).
-                did: Some(
-                    routed
-                        .as_ref()
-                        .and_then(|r| r.steps.first())
-                        .map(|s| s.did.clone())
-                        .unwrap_or_else(|| dialled.clone()),
-                ),
+                did: Some(configured_did),
                 source: number,
                 destination: dialled,
                 route,

@@ -39,8 +39,11 @@ pub enum Presentation {
     Did(String),
     /// Withheld (RFC 3323 `Privacy: id`).
     Anonymous,
-    /// An external caller's own number (a trunk call forwarded back out).
-    Number(String),
+    /// An external caller's number on a call that came in on `did` and goes back out (a forward,
+    /// twinning, a DID rule to an external number): From keeps the caller, and the DID is named
+    /// in Diversion (RFC 5806) and P-Asserted-Identity, which providers check against their
+    /// customer's numbers.
+    Redirected { caller: String, did: String },
     /// Decided by the tenant's dial plan (DID OUT prefix, privacy, number format).
     Planned(crate::dialplan::TrunkIdentity),
 }
@@ -263,7 +266,17 @@ pub(super) fn external_via(
             ),
             did.clone(),
         ),
-        Presentation::Number(number) => (format!("<sip:{number}@{domain}>"), number.clone()),
+        Presentation::Redirected { caller, did } => {
+            extra.push((
+                HeaderName::Other("Diversion".into()),
+                format!("<sip:{did}@{domain}>;reason=unconditional"),
+            ));
+            extra.push((
+                HeaderName::PAssertedIdentity,
+                format!("<sip:{did}@{domain}>"),
+            ));
+            (format!("<sip:{caller}@{domain}>"), caller.clone())
+        }
         Presentation::Planned(identity) => {
             if let Some(privacy) = identity.privacy {
                 extra.push((HeaderName::Privacy, privacy.to_string()));
