@@ -24,6 +24,11 @@ pub fn route(data: &Path, did: &str, caller: &str, at: Option<&str>) -> anyhow::
             }
         }
     };
+    // The caller as calls see it: in the tenant's national format.
+    let national = directory
+        .tenant(route.tenant_id)
+        .and_then(|t| t.outbound.plan.numbers.normalize(caller).ok());
+    let caller = national.as_deref().unwrap_or(caller);
     let Some(routed) = table.route(did, caller, unix_ms) else {
         bail!("DID {did} is not configured on this box");
     };

@@ -417,6 +417,10 @@ fn decide(
                     .and_then(|f| f.display.clone())
                     .unwrap_or_else(|| number.clone()),
             };
+            // Rules, CDRs and the callee see the caller in the tenant's national format, however
+            // the provider spelled it (+34..., 0034...): what an admin writes patterns for and
+            // what a phone can dial back.
+            let number = national.unwrap_or(number);
             let routed = ctx.directory.routes.route(&dialled, &number, ctx.unix_ms);
             let route = match &routed {
                 None => Err(refused(404, "unknown-did")),
