@@ -70,11 +70,12 @@ fn inbound_caller_id_rule_picks_the_extension() -> Result<()> {
     ]);
     let (daemon, primary, dir) = inbound_setup(rules, |_| {})?;
     // Registration trunks call the Contact the box registered: Request-URI user = the
-    // trunk account, the DID in To.
+    // trunk account, the DID in To. The caller in E.164, as many providers send it: the
+    // national pattern must still match.
     let call = InboundCall {
         did: DID_MAIN,
         request_user: Some(primary.username),
-        caller: "699111222",
+        caller: "+34699111222",
         display: "",
     };
     // Only extension 10 is registered: a call routed to 11 would fail with 480.
@@ -536,6 +537,9 @@ fn did_rule_to_an_external_number_goes_back_out_through_the_trunk() -> Result<()
             && exchange.a_received.from_peer >= MIN_RELAYED,
         "RTP from trunk to trunk: {exchange:?}"
     );
+    // The provider lets a call with a foreign caller out when it names our DID.
+    assert_eq!(uri_user(&fact(&facts, "pai")), DID_MAIN, "{facts:?}");
+    assert!(fact(&facts, "diversion").contains(DID_MAIN), "{facts:?}");
     let cdr = incoming_cdr(&daemon)?;
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     assert_eq!(trunk::field(&cdr, "did"), DID_MAIN, "{:?}", cdr.raw);
@@ -546,6 +550,17 @@ fn did_rule_to_an_external_number_goes_back_out_through_the_trunk() -> Result<()
         secondary.trunk_name(),
         "the call came in through the secondary: {:?}",
         cdr.raw
+    );
+    // Every leg has its record (SPEC §9): the one that went back out too.
+    let out = trunk::wait_cdr(&daemon, "the outgoing leg's CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(out.destination, OUTSIDE, "{:?}", out.raw);
+    assert_eq!(
+        trunk::field(&out, "trunk"),
+        primary.trunk_name(),
+        "{:?}",
+        out.raw
     );
     Ok(())
 }
