@@ -673,3 +673,28 @@ fn provider_holds_and_resumes_an_inbound_call() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn withheld_caller_is_routed_and_shown_as_anonymous() -> Result<()> {
+    let rules = json!([
+        rule(
+            1,
+            json!({ "caller_id": "6[0-9]+", "description": "mobiles" }),
+            "u10"
+        ),
+        rule(2, json!({ "description": "everyone else" }), "u11"),
+    ]);
+    let (daemon, primary, dir) = inbound_setup(rules, |_| {})?;
+    // What providers send for a withheld number (RFC 3323 style).
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "anonymous",
+        display: "\"Anonymous\"",
+    };
+    let from = inbound_answered(&daemon, &primary, &call, EXT11, &dir)?;
+    assert!(from.to_lowercase().contains("anonymous"), "{from}");
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}

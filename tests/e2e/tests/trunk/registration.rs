@@ -349,3 +349,40 @@ fn interval_too_brief_is_answered_with_min_expires() -> Result<()> {
     eprintln!("{status}");
     Ok(())
 }
+
+#[test]
+fn calls_return_to_the_primary_once_it_registers_again() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let broken = trunk::registrar(&primary, "trunk_reg503", 3600, &dir.path().join("p1.reg"))?;
+    let good = trunk::registrar(
+        &secondary,
+        "trunk_registrar",
+        3600,
+        &dir.path().join("s.reg"),
+    )?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, Some(&secondary)))?;
+    assert_sipp("primary registrar (503)", &broken.wait()?);
+    assert_sipp("secondary registrar", &good.wait()?);
+    trunk::wait_status(&mut daemon, "the secondary active", |s| {
+        trunk::trunk_line(s, "secondary").is_some_and(|l| l.ends_with("[active]"))
+    })?;
+
+    // The primary comes back: the box retries after its back-off (30 s plus up to 25 %
+    // jitter), registers, and calls go back to it.
+    let log = dir.path().join("p2.reg");
+    let healed = trunk::registrar(&primary, "trunk_registrar", 3600, &log)?;
+    let outcome = healed.wait()?;
+    assert_sipp("primary registrar, healed", &outcome);
+    let status = trunk::wait_status(&mut daemon, "the primary active again", |s| {
+        trunk::trunk_line(s, "primary")
+            .is_some_and(|l| l.contains(": registered") && l.ends_with("[active]"))
+    })?;
+    assert!(
+        trunk::trunk_line(&status, "secondary").is_some_and(|l| !l.ends_with("[active]")),
+        "{status}"
+    );
+    Ok(())
+}
