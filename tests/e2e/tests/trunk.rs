@@ -9,12 +9,16 @@
 
 // A test crate's root looks for modules beside it; these live in `tests/trunk/` so
 // cargo does not build each of them as a test crate of its own.
+#[path = "trunk/hostile.rs"]
+mod hostile;
 #[path = "trunk/inbound.rs"]
 mod inbound;
 #[path = "trunk/outbound.rs"]
 mod outbound;
 #[path = "trunk/registration.rs"]
 mod registration;
+#[path = "trunk/routing.rs"]
+mod routing;
 
 use std::time::Duration;
 
