@@ -27,6 +27,7 @@
 //! | `trunk_uac_in_reject` | same, refused with the substituted code; status line to `.final` |
 //! | `trunk_uac_in_cancel` | same, CANCEL while ringing |
 //! | `trunk_uac_in_hold` | same, hold and resume by re-INVITE |
+//! | `trunk_uac_in_late` | same, INVITE without SDP (offer in the 200, answer in the ACK) |
 //! | `trunk_uas_ext` | an extension answering a trunk call; its From header to `.from` |
 //! | `trunk_ext_reject` | an extension whose outbound call is refused; status line to `.final` |
 //!

@@ -407,3 +407,30 @@ fn provider_holds_and_resumes_an_inbound_call() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn provider_late_offer_invite_without_sdp() -> Result<()> {
+    let (daemon, primary, dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    let mut phone = call::callee(&daemon, EXT11, "uas_late", &dir)?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    let mut provider =
+        trunk::provider_uac(&daemon, &primary, &call, "trunk_uac_in_late", &[], &dir)?;
+    // Provider: the box's offer arrived in the 200. Extension: the answer in the ACK.
+    let a = provider.media()?;
+    let b = phone.media()?;
+    let exchange = rtp::exchange(&provider.rtp, a.relay, &phone.rtp, b.relay, PACKETS)?;
+    call::trigger_hangup(provider.sipp.local(), &a.call_id)?;
+    assert_sipp("provider UAC (late offer)", &provider.finish()?);
+    assert_sipp("extension 11 (offer in its 200)", &phone.finish()?);
+    assert!(
+        exchange.a_received.from_peer >= MIN_RELAYED
+            && exchange.b_received.from_peer >= MIN_RELAYED,
+        "RTP after a late offer from the trunk: {exchange:?}"
+    );
+    Ok(())
+}
