@@ -23,6 +23,7 @@
 //! | `trunk_uas_out` | the provider's UAS: 407, INVITE facts to `.invite`, 180, 200 |
 //! | `trunk_uas_out_early` | same with 183 + SDP, 200 on the harness's MESSAGE |
 //! | `trunk_uas_503`, `trunk_uas_486` | the provider's UAS refusing the INVITE |
+//! | `trunk_uas_ring_cancel` | the provider's UAS ringing until the box CANCELs |
 //! | `trunk_uac_in` | the provider calling a DID (no credentials), answered |
 //! | `trunk_uac_in_reject` | same, refused with the substituted code; status line to `.final` |
 //! | `trunk_uac_in_cancel` | same, CANCEL while ringing |

@@ -414,3 +414,25 @@ fn early_media_from_the_provider_reaches_the_extension_before_the_answer() -> Re
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     Ok(())
 }
+
+#[test]
+fn extension_gives_up_while_the_outside_number_rings() -> Result<()> {
+    let (daemon, primary, dir) = outbound_setup(|_| {})?;
+    let mut provider = trunk::provider_uas(&primary, "trunk_uas_ring_cancel", &dir, "primary")?;
+    // uac_cancel waits for the 180, then CANCELs and expects 487.
+    let caller = call::caller(&daemon, EXT10, OUTSIDE, "uac_cancel", &[], &dir)?;
+    let facts = invite_facts(&provider.sipp.marker(".invite", ANSWER_LIMIT)?);
+    assert_sipp("extension 10 (CANCEL, 487)", &caller.finish()?);
+    assert_sipp("provider UAS (CANCEL relayed)", &provider.sipp.finish()?);
+    assert_eq!(
+        fact(&facts, "ruri"),
+        format!("sip:{OUTSIDE}@{}", primary.domain()),
+        "{facts:?}"
+    );
+    let cdr = trunk::wait_cdr(&daemon, "outgoing CDR", |c| {
+        trunk::field(c, "direction") == "outgoing"
+    })?;
+    assert_eq!(cdr.disposition, "no_answer", "{:?}", cdr.raw);
+    assert!(cdr.answer_utc.is_none(), "{:?}", cdr.raw);
+    Ok(())
+}
