@@ -117,6 +117,16 @@ fn invite_503_from_primary_is_retried_through_secondary() -> Result<()> {
         format!("sip:{OUTSIDE}@{}", secondary.domain()),
         "{facts:?}"
     );
+
+    // The primary is held down now: the next call goes straight to the secondary.
+    let again = call::scratch()?;
+    let failing = trunk::provider_uas(&primary, "trunk_uas_503", &again, "primary")?;
+    let answering = trunk::provider_uas(&secondary, "trunk_uas_out", &again, "secondary")?;
+    outbound_answered(&daemon, &secondary, answering, "uac_call", OUTSIDE, &again)?;
+    assert!(
+        !failing.sipp.marker_path(".invite").exists(),
+        "the second call tried the primary again during its hold-down"
+    );
     Ok(())
 }
 
