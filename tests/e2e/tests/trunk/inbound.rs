@@ -434,3 +434,32 @@ fn provider_late_offer_invite_without_sdp() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn forward_on_no_answer_rings_the_other_extension() -> Result<()> {
+    // Extension 12 rings for 2 seconds (the test tenant), then forwards to 10.
+    let rules = json!([rule(1, json!({}), "u12")]);
+    let (daemon, primary, dir) = inbound_setup(rules, |doc| {
+        trunk::set_user(
+            doc,
+            "u12",
+            "forward_no_answer",
+            json!({ "kind": "extension", "ref": "u10" }),
+        )
+    })?;
+    let ringing = call::callee(&daemon, e2e::tenant::EXT12, "uas_ring_cancel", &dir)?;
+    let call = InboundCall {
+        did: DID_MAIN,
+        request_user: None,
+        caller: "699111222",
+        display: "\"Cliente\"",
+    };
+    inbound_answered(&daemon, &primary, &call, EXT10, &dir)?;
+    assert_sipp(
+        "extension 12 (rings, CANCEL after its ring time)",
+        &ringing.finish()?,
+    );
+    let cdr = incoming_cdr(&daemon)?;
+    assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}

@@ -396,3 +396,30 @@ fn calls_return_to_the_primary_once_it_registers_again() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn sigterm_unregisters_from_both_providers() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    let (p_log, s_log) = (dir.path().join("p.reg"), dir.path().join("s.reg"));
+    // Long grants: no refresh comes, the next REGISTER each gets is the expiry-0 one.
+    let p = trunk::registrar(&primary, "trunk_registrar_refresh", 3600, &p_log)?;
+    let s = trunk::registrar(&secondary, "trunk_registrar_refresh", 3600, &s_log)?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, Some(&secondary)))?;
+    trunk::wait_status(&mut daemon, "both registered", |st| {
+        ["primary", "secondary"]
+            .iter()
+            .all(|role| trunk::trunk_line(st, role).is_some_and(|l| l.contains(": registered")))
+    })?;
+    let exit = daemon.stop()?;
+    assert!(exit.success(), "daemon exit status {exit}");
+    for (role, sipp, log) in [("primary", p, p_log), ("secondary", s, s_log)] {
+        let outcome = sipp.wait()?;
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_sipp(&format!("{role} registrar (expects Expires 0)"), &outcome);
+        assert!(text.trim_end().ends_with("UNREGISTER"), "{role}: {text}");
+    }
+    Ok(())
+}
