@@ -30,6 +30,8 @@ pub struct Trunks {
     configs: HashMap<u32, Vec<ProviderConfig>>,
     exact_port: HashMap<(u32, usize), bool>,
     pub peers: TrunkPeers,
+    /// Groups removed or replaced by a reload, unregistering (REGISTER Expires 0) until stopped.
+    retiring: Vec<TrunkGroup>,
     resolve_out: VecDeque<ResolveRequest>,
     keepalives: VecDeque<Transmit>,
 }
@@ -85,12 +87,33 @@ impl Trunks {
             };
             let primary = client(&configs[0], ids);
             let secondary = configs.get(1).map(|c| client(c, ids));
-            self.groups
-                .insert(tenant.id, TrunkGroup::new(primary, secondary));
+            if let Some(old) = self
+                .groups
+                .insert(tenant.id, TrunkGroup::new(primary, secondary))
+            {
+                self.retire(old, now);
+            }
             self.configs.insert(tenant.id, configs);
         }
-        self.groups.retain(|id, _| seen.contains(id));
-        self.configs.retain(|id, _| seen.contains(id));
+        let removed: Vec<u32> = self
+            .groups
+            .keys()
+            .filter(|id| !seen.contains(id))
+            .copied()
+            .collect();
+        for id in removed {
+            if let Some(old) = self.groups.remove(&id) {
+                self.retire(old, now);
+            }
+            self.configs.remove(&id);
+        }
+    }
+
+    /// A provider the configuration no longer has (or has changed): unregister from it before
+    /// forgetting it, so it stops sending the tenant's calls to the box.
+    fn retire(&mut self, mut group: TrunkGroup, now: Instant) {
+        group.shutdown(now);
+        self.retiring.push(group);
     }
 
     /// Lets every group act: lookups to request, REGISTERs to send, keep-alives; then refreshes
@@ -102,6 +125,12 @@ impl Trunks {
         local: &LocalContact,
         now: Instant,
     ) {
+        for group in &mut self.retiring {
+            while let Some((request, peer)) = group.poll_request(now, ids, local) {
+                txn.send_request(request, peer, now);
+            }
+        }
+        self.retiring.retain(|g| !g.is_stopped());
         for (&tenant_id, group) in self.groups.iter_mut() {
             while let Some((role, target)) = group.poll_resolve(now) {
                 self.resolve_out.push_back(ResolveRequest {
@@ -148,12 +177,14 @@ impl Trunks {
     pub fn handle_response(&mut self, key: &ClientTxKey, resp: &Response, now: Instant) -> bool {
         self.groups
             .values_mut()
+            .chain(self.retiring.iter_mut())
             .any(|g| g.owns(key) && g.handle_response(key, resp, now))
     }
 
     pub fn handle_timeout_of(&mut self, key: &ClientTxKey, now: Instant) -> bool {
         self.groups
             .values_mut()
+            .chain(self.retiring.iter_mut())
             .any(|g| g.owns(key) && g.handle_timeout_of(key, now))
     }
 
@@ -181,6 +212,7 @@ impl Trunks {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.groups
             .values()
+            .chain(self.retiring.iter())
             .filter_map(TrunkGroup::poll_timeout)
             .min()
     }
@@ -202,5 +234,6 @@ impl Trunks {
 
     pub fn is_stopped(&self) -> bool {
         self.groups.values().all(TrunkGroup::is_stopped)
+            && self.retiring.iter().all(TrunkGroup::is_stopped)
     }
 }

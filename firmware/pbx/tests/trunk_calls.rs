@@ -542,3 +542,59 @@ Content-Length: 0
     );
     assert_eq!(cdrs[1].disposition, Disposition::Answered);
 }
+
+#[test]
+fn a_provider_removed_by_a_reload_is_unregistered() {
+    let mut d = directory(vec![account("10", "pa", 30)]);
+    d.add_tenant(Tenant {
+        id: 20191,
+        trunks: vec![TrunkAccount {
+            username: "trunkuser".into(),
+            password: "trunkpass".into(),
+            domain: PROVIDER.into(),
+            outbound_proxy: None,
+        }],
+        ..Default::default()
+    });
+    let mut w = World::with_directory(d);
+    let req = w.pbx.poll_resolve().expect("the provider is looked up");
+    let peer = Peer {
+        transport: TransportKind::Udp,
+        addr: addr(PROVIDER),
+    };
+    w.pbx
+        .handle_resolved(req.tenant_id, req.role, vec![peer], w.now);
+    w.advance(std::time::Duration::from_millis(10));
+    let register = w
+        .requests(addr(PROVIDER))
+        .into_iter()
+        .find(|r| r.method == Method::Register)
+        .expect("REGISTER to the provider");
+    let mut ok = Response::for_request(&register, 200, "OK", Some("reg"));
+    let contact = register
+        .headers
+        .get(&HeaderName::Contact)
+        .unwrap()
+        .to_string();
+    ok.headers
+        .push(HeaderName::Contact, format!("{contact};expires=3600"));
+    ok.headers.push(HeaderName::Expires, "3600");
+    w.send(addr(PROVIDER), std::str::from_utf8(&ok.to_bytes()).unwrap());
+    assert!(w.pbx.trunk_status(w.now)[0].1.state.is_registered());
+    // The provider disappears from the configuration.
+    w.pbx.set_directory(
+        std::sync::Arc::new(directory(vec![account("10", "pa", 30)])),
+        w.now,
+    );
+    w.advance(std::time::Duration::from_millis(10));
+    let unregister = w
+        .requests(addr(PROVIDER))
+        .into_iter()
+        .find(|r| r.method == Method::Register)
+        .expect("REGISTER Expires 0 after the reload");
+    let text = String::from_utf8(unregister.to_bytes()).unwrap();
+    assert!(
+        text.contains("expires=0") || text.contains("Expires: 0"),
+        "{text}"
+    );
+}
