@@ -19,6 +19,7 @@
 //! | `trunk_registrar_refresh` | same, then answers refreshes until a REGISTER with expiry 0 |
 //! | `trunk_registrar_rechallenge` | the refresh is re-challenged with a new nonce |
 //! | `trunk_registrar_423` | 423 with Min-Expires 7200 first |
+//! | `trunk_registrar_nat` | the 200 reveals a NAT (`received`/`rport`): contact moved |
 //! | `trunk_reg503` | 503 to REGISTER |
 //! | `trunk_uas_out` | the provider's UAS: 407, INVITE facts to `.invite`, 180, 200 |
 //! | `trunk_uas_out_early` | same with 183 + SDP, 200 on the harness's MESSAGE |

@@ -6,6 +6,14 @@
 //! Each test has its own daemon and its own provider port(s); see `src/trunk.rs` for how
 //! the trunk document is applied and how the provider roles share the provider's port.
 //! This file holds the call set-ups the tests share; the tests are in `trunk/`.
+//!
+//! ```sh
+//! cargo build -p centralita && cargo test -p e2e --test trunk
+//! ```
+//!
+//! About three minutes on two cores; the longest tests wait on the daemon's own timers
+//! (keep-alives every 30 s, timer B 32 s, registration back-off 30 s), each bounded.
+//! Findings for the daemon owners: `FINDINGS-trunk.md`.
 
 // A test crate's root looks for modules beside it; these live in `tests/trunk/` so
 // cargo does not build each of them as a test crate of its own.

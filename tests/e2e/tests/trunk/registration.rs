@@ -423,3 +423,28 @@ fn sigterm_unregisters_from_both_providers() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn public_address_from_rport_moves_the_registered_contact() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let log = dir.path().join("primary.reg");
+    let registrar = trunk::registrar(&primary, "trunk_registrar_nat", 3600, &log)?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, None))?;
+    let outcome = registrar.wait()?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_sipp(
+        "registrar (received/rport, then the public contact)",
+        &outcome,
+    );
+    assert!(
+        text.trim_end().ends_with("REGISTER public contact"),
+        "{text}"
+    );
+    let status = trunk::wait_status(&mut daemon, "the primary registered", |s| {
+        trunk::trunk_line(s, "primary").is_some_and(|l| l.contains(": registered"))
+    })?;
+    eprintln!("{status}");
+    Ok(())
+}
