@@ -463,3 +463,33 @@ fn forward_on_no_answer_rings_the_other_extension() -> Result<()> {
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
     Ok(())
 }
+
+#[test]
+fn queue_and_prompt_destinations_get_503_until_the_media_server_exists() -> Result<()> {
+    let rules = json!([{
+        "order": 1,
+        "destination": { "kind": "prompt-then-hangup", "ref": "p-cerrado" },
+        "description": "closed message",
+    }]);
+    let (daemon, primary, _dir) = inbound_setup(rules, |doc| {
+        doc["prompts"] =
+            json!([{ "id": "p-cerrado", "name": "Cerrado", "file": "prompts/cerrado.wav" }]);
+        doc["queues"] = json!([{
+            "id": "q-ventas", "name": "Ventas", "number": "70", "strategy": "ring-all",
+            "members": [{ "user": "u11" }],
+        }]);
+        if let Some(did) = doc["dids"].get_mut(1) {
+            did["rules"] = json!([{
+                "order": 1,
+                "destination": { "kind": "queue", "ref": "q-ventas" },
+            }]);
+        }
+    })?;
+    // One folder per call: each call's status line lands in a file of the same name.
+    for did in [DID_MAIN, DID_OUT] {
+        let dir = call::scratch()?;
+        let line = inbound_refused(&daemon, &primary, did, "503", &dir)?;
+        assert!(line.starts_with("503"), "DID {did}: {line}");
+    }
+    Ok(())
+}
