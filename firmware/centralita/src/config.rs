@@ -25,6 +25,10 @@ pub struct RunArgs {
     /// default because many phones fail when any SHA-256 challenge is offered.
     #[arg(long, value_delimiter = ',', default_value = "md5", value_parser = parse_algorithm)]
     pub digest: Vec<sip::digest::Algorithm>,
+    /// SIP requests per second one address may send before it is banned as a flood (0 = no
+    /// limit). Loopback is never rate-limited.
+    #[arg(long, default_value_t = 500)]
+    pub flood_limit: u32,
 }
 
 fn parse_algorithm(s: &str) -> Result<sip::digest::Algorithm, String> {

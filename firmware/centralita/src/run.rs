@@ -97,6 +97,10 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         registrar: Default::default(),
         user_agent: format!("Centralita/{}", env!("CARGO_PKG_VERSION")),
         digest_algorithms: args.digest.clone(),
+        guard: pbx::guard::GuardConfig {
+            flood_per_sec: args.flood_limit,
+            ..Default::default()
+        },
     };
     let pbx = Pbx::new(
         config,

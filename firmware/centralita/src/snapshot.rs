@@ -132,6 +132,15 @@ pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
             });
         }
     }
+    for entry in &doc.allow_list {
+        match entry.address.trim().parse() {
+            Ok(addr) => directory.allow_list.push(pbx::guard::AllowNet {
+                addr,
+                prefix: entry.netmask,
+            }),
+            Err(_) => tracing::error!(address = %entry.address, "allow-list entry ignored"),
+        }
+    }
     let outbound = outbound_policy(doc);
     for did in &doc.dids {
         // Providers write DIDs their own way (+34..., 0034..., national): all reach the DID.

@@ -42,6 +42,18 @@ pub fn snapshot(pbx: &Pbx, now: Instant) -> Value {
             })
         })
         .collect();
+    let bans: Vec<Value> = pbx
+        .guard()
+        .bans()
+        .map(|(ip, b)| {
+            json!({
+                "address": ip.to_string(),
+                "reason": b.reason.to_string(),
+                "offences": b.offences,
+                "expires_in": b.until.saturating_duration_since(now).as_secs(),
+            })
+        })
+        .collect();
     let written = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -52,6 +64,7 @@ pub fn snapshot(pbx: &Pbx, now: Instant) -> Value {
         "registered_extensions": registrations.len(),
         "registrations": registrations,
         "trunks": trunks,
+        "bans": bans,
     })
 }
 
@@ -117,6 +130,14 @@ pub fn print(data: &Path) -> anyhow::Result<()> {
             } else {
                 ""
             },
+        );
+    }
+    for b in v["bans"].as_array().into_iter().flatten() {
+        println!(
+            "banned {} for {} s more: {}",
+            b["address"].as_str().unwrap_or(""),
+            b["expires_in"],
+            b["reason"].as_str().unwrap_or(""),
         );
     }
     Ok(())

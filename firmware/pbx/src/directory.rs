@@ -92,6 +92,8 @@ pub struct Directory {
     tenants: HashMap<u32, Tenant>,
     /// Display names of aliases by their real number, to name inbound callers.
     alias_names: HashMap<(u32, String), String>,
+    /// Networks never banned by the SIP guard (the manual's "Lista blanca").
+    pub allow_list: Vec<crate::guard::AllowNet>,
     pub routes: RoutingTable,
 }
 

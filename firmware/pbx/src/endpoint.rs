@@ -9,6 +9,7 @@ use crate::auth::{AuthOutcome, Authenticator, ChallengeKind};
 use crate::call::{CallContext, Calls, Origin};
 use crate::cdr::Cdr;
 use crate::directory::Directory;
+use crate::guard::Guard;
 use crate::ids::Ids;
 use crate::media::MediaControl;
 use crate::registrar::{RegisterError, Registrar, RegistrarConfig};
@@ -61,6 +62,8 @@ pub struct PbxConfig {
     pub user_agent: String,
     /// Digest algorithms offered in challenges, in order (default: MD5 only).
     pub digest_algorithms: Vec<sip::digest::Algorithm>,
+    /// Auto-ban thresholds.
+    pub guard: crate::guard::GuardConfig,
 }
 
 /// The wall clock, for CDR timestamps (a Pi may boot without RTC: never used for timers).
@@ -78,6 +81,7 @@ pub struct Pbx {
     directory: Arc<Directory>,
     trunks: Trunks,
     trunk_failures: Vec<(u32, usize)>,
+    guard: Guard,
     media: Box<dyn MediaControl + Send>,
     clock: Box<dyn WallClock>,
     cdrs: VecDeque<Cdr>,
@@ -98,6 +102,7 @@ impl Pbx {
     ) -> Pbx {
         let mut ids = Ids::new(rng);
         let auth = Authenticator::new(ids.secret(), config.digest_algorithms.clone());
+        let guard = Guard::new(config.guard.clone());
         let mut trunks = Trunks::default();
         trunks.configure(&directory, &mut ids, &config.user_agent, now);
         let mut pbx = Pbx {
@@ -114,6 +119,7 @@ impl Pbx {
             directory,
             trunks,
             trunk_failures: Vec::new(),
+            guard,
             media,
             clock,
             cdrs: VecDeque::new(),
@@ -121,6 +127,7 @@ impl Pbx {
             next_expire_sweep: now + Duration::from_secs(1),
             malformed: 0,
         };
+        pbx.guard.set_allow_list(pbx.directory.allow_list.clone());
         pbx.drive_trunks(now);
         pbx
     }
@@ -128,6 +135,7 @@ impl Pbx {
     /// Replaces the account/number snapshot (after an import or a config sync).
     pub fn set_directory(&mut self, directory: Arc<Directory>, now: Instant) {
         self.directory = directory;
+        self.guard.set_allow_list(self.directory.allow_list.clone());
         self.trunks
             .configure(&self.directory, &mut self.ids, &self.config.user_agent, now);
         self.drive_trunks(now);
@@ -192,12 +200,25 @@ impl Pbx {
         self.malformed
     }
 
+    /// The SIP guard: bans, allow list (for status pages and an admin's unban).
+    pub fn guard_mut(&mut self) -> &mut Guard {
+        &mut self.guard
+    }
+
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
     pub fn handle_datagram(&mut self, bytes: &[u8], source: Peer, now: Instant) {
+        // Banned and flooding addresses are dropped before any parsing.
+        if !self.guard.admit(source.addr.ip(), now) {
+            return;
+        }
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return; // CRLF keep-alive (RFC 5626 §4.4.1)
         }
         match sip::parse::parse_datagram(bytes) {
-            Ok(msg) => self.handle_message(msg, source, now),
+            Ok(msg) => self.process_message(msg, source, now),
             Err(error) => {
                 self.malformed += 1;
                 tracing::info!(%error, peer = %source.addr, "malformed SIP message");
@@ -210,6 +231,19 @@ impl Pbx {
 
     /// A message already framed and parsed (stream transports).
     pub fn handle_message(&mut self, msg: Message, source: Peer, now: Instant) {
+        if self.guard.admit(source.addr.ip(), now) {
+            self.process_message(msg, source, now);
+        }
+    }
+
+    fn process_message(&mut self, msg: Message, source: Peer, now: Instant) {
+        if let Message::Request(req) = &msg {
+            if let Some(ua) = req.headers.get(&HeaderName::UserAgent) {
+                if !self.guard.check_user_agent(source.addr.ip(), ua, now) {
+                    return; // a scanner: no answer at all
+                }
+            }
+        }
         self.txn.handle_message(msg, source, now);
         self.process_events(now);
         if !self.trunk_failures.is_empty() {
@@ -223,6 +257,7 @@ impl Pbx {
         self.with_calls(now, |calls, ctx| calls.handle_timeout(ctx));
         if now >= self.next_expire_sweep {
             self.registrar.expire(now);
+            self.guard.expire(now);
             self.next_expire_sweep = now + Duration::from_secs(1);
         }
         self.drive_trunks(now);
@@ -397,6 +432,7 @@ impl Pbx {
                 AuthOutcome::Challenge { stale, failed } => {
                     if failed {
                         tracing::info!(peer = %source.addr, "REGISTER authentication failed");
+                        self.guard.auth_failed(source.addr.ip(), now);
                     }
                     self.challenge(key.as_ref(), req, ChallengeKind::Www, stale, source, now);
                     return;
@@ -473,6 +509,7 @@ impl Pbx {
             AuthOutcome::Challenge { stale, failed } => {
                 if failed {
                     tracing::info!(peer = %source.addr, "INVITE authentication failed");
+                    self.guard.auth_failed(source.addr.ip(), now);
                 }
                 self.challenge(Some(&key), &req, ChallengeKind::Proxy, stale, source, now);
             }

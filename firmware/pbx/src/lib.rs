@@ -14,6 +14,7 @@ pub mod cdr;
 pub mod dialplan;
 pub mod directory;
 pub mod endpoint;
+pub mod guard;
 pub mod ids;
 pub mod media;
 pub mod registrar;

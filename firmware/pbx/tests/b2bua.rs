@@ -656,3 +656,55 @@ Max-Forwards: 70
         "{answer}"
     );
 }
+
+#[test]
+fn repeated_auth_failures_and_scanners_are_banned() {
+    let mut w = World::new(vec![account("11", "pb", 5)]);
+    let attacker = "198.51.100.66:5060";
+    for _ in 0..5 {
+        let resp = register(&mut w, attacker, "ext2019111", "guess", 600);
+        assert_eq!(resp.status, 401);
+    }
+    // Banned now: even the right password gets no answer from that address.
+    let n = next();
+    w.send(
+        addr(attacker),
+        &format!(
+            "REGISTER sip:192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {attacker};branch=z9hG4bKban{n};rport
+From: <sip:ext2019111@192.0.2.1>;tag=b{n}
+To: <sip:ext2019111@192.0.2.1>
+Call-ID: ban-{n}
+CSeq: 1 REGISTER
+Contact: <sip:ext2019111@{attacker}>
+Content-Length: 0
+
+"
+        ),
+    );
+    assert!(
+        w.take(addr(attacker)).is_empty(),
+        "banned address is dropped"
+    );
+    // A scanner is banned on its first request, and answered nothing.
+    let scanner = "203.0.113.200:5070";
+    w.send(
+        addr(scanner),
+        &format!(
+            "OPTIONS sip:100@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {scanner};branch=z9hG4bKscan;rport
+From: <sip:100@192.0.2.1>;tag=s1
+To: <sip:100@192.0.2.1>
+Call-ID: scan-1
+CSeq: 1 OPTIONS
+User-Agent: friendly-scanner
+Content-Length: 0
+
+"
+        ),
+    );
+    assert!(w.take(addr(scanner)).is_empty());
+    assert_eq!(w.pbx.guard().bans().count(), 2);
+    // A legitimate phone elsewhere is unaffected.
+    assert_eq!(register(&mut w, B, "ext2019111", "pb", 600).status, 200);
+}

@@ -96,6 +96,7 @@ impl World {
             timers: TimerConfig::default(),
             registrar: RegistrarConfig::default(),
             user_agent: "Centralita/test".into(),
+            guard: Default::default(),
             digest_algorithms: vec![sip::digest::Algorithm::Md5, sip::digest::Algorithm::Sha256],
         };
         let pbx = Pbx::new(
