@@ -26,7 +26,7 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', default_value = "md5", value_parser = parse_algorithm)]
     pub digest: Vec<sip::digest::Algorithm>,
     /// SIP requests per second one address may send before it is banned as a flood (0 = no
-    /// limit). Loopback is never rate-limited.
+    /// limit). Loopback (the box itself) is never banned.
     #[arg(long, default_value_t = 500)]
     pub flood_limit: u32,
 }

@@ -19,8 +19,6 @@ pub struct GuardConfig {
     /// First ban length; each repeat offence multiplies it by 4, up to a week.
     pub ban_for: Duration,
     /// Requests per second from one address before it is banned as a flood; 0 = no limit.
-    /// Loopback is never rate-limited (local tools and benchmarks), but can still be banned for
-    /// failed authentication or a scanner user agent.
     pub flood_per_sec: u32,
     /// Lower-case substrings of User-Agent values of known SIP scanners.
     pub scanner_agents: Vec<String>,
@@ -130,8 +128,10 @@ impl Guard {
         self.allow = allow;
     }
 
+    /// Never banned: allow-listed networks, and loopback — traffic from the box itself (local
+    /// tools, the benchmark, tests); a scanner running on the box already owns it.
     fn allowed(&self, ip: IpAddr) -> bool {
-        self.allow.iter().any(|n| n.contains(ip))
+        ip.is_loopback() || self.allow.iter().any(|n| n.contains(ip))
     }
 
     /// Whether a datagram from `ip` may be processed. Counts it against the flood limit.
@@ -143,7 +143,7 @@ impl Guard {
             self.bans.remove(&ip);
         }
         let limit = self.config.flood_per_sec;
-        if limit == 0 || ip.is_loopback() || self.allowed(ip) {
+        if limit == 0 || self.allowed(ip) {
             return true;
         }
         if self.rates.len() >= MAX_TRACKED && !self.rates.contains_key(&ip) {
@@ -314,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn floods_are_banned_but_loopback_is_not_rate_limited() {
+    fn floods_are_banned_but_loopback_never() {
         let mut g = Guard::new(GuardConfig {
             flood_per_sec: 10,
             ..GuardConfig::default()
@@ -328,7 +328,10 @@ mod tests {
         assert_eq!(g.poll_ban().unwrap().1.reason, BanReason::Flood);
         for _ in 0..100 {
             assert!(g.admit(ip("127.0.0.1"), t));
+            g.auth_failed(ip("127.0.0.1"), t);
         }
+        assert!(g.check_user_agent(ip("127.0.0.1"), "sipvicious", t));
+        assert!(g.admit(ip("127.0.0.1"), t));
         assert!(g.unban(a));
         assert!(g.admit(a, t + Duration::from_secs(2)));
     }
