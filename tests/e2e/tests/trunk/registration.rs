@@ -448,3 +448,35 @@ fn public_address_from_rport_moves_the_registered_contact() -> Result<()> {
     eprintln!("{status}");
     Ok(())
 }
+
+#[test]
+fn provider_replaced_by_a_reload_moves_the_registration() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let old = Provider::primary()?;
+    let new = Provider::secondary()?;
+    let (old_log, new_log) = (dir.path().join("old.reg"), dir.path().join("new.reg"));
+    let old_registrar = trunk::registrar(&old, "trunk_registrar_refresh", 3600, &old_log)?;
+    trunk::apply(&mut daemon, &trunk::document(&old, None))?;
+    trunk::wait_status(&mut daemon, "the old provider registered", |s| {
+        trunk::trunk_line(s, "primary").is_some_and(|l| l.contains(": registered"))
+    })?;
+    // The admin switches the tenant to another provider account.
+    let new_registrar = trunk::registrar(&new, "trunk_registrar", 3600, &new_log)?;
+    let domain = new.domain();
+    trunk::apply_until(
+        &mut daemon,
+        &trunk::document(&new, None),
+        "the new provider registered",
+        |s| {
+            trunk::trunk_line(s, "primary")
+                .is_some_and(|l| l.contains(&domain) && l.contains(": registered"))
+        },
+    )?;
+    assert_sipp("new provider's registrar", &new_registrar.wait()?);
+    let outcome = old_registrar.wait()?;
+    let text = std::fs::read_to_string(&old_log).unwrap_or_default();
+    assert_sipp("old provider's registrar (expects Expires 0)", &outcome);
+    assert!(text.trim_end().ends_with("UNREGISTER"), "{text}");
+    Ok(())
+}
