@@ -1,5 +1,6 @@
-//! Bad input from the trunk side: garbage, hostile display names, strangers posing as
-//! the provider, other tenants' numbers, withheld callers.
+//! Traffic from the trunk side that is not a plain call: garbage, hostile display names,
+//! strangers posing as the provider, other tenants' numbers, withheld callers, the
+//! provider's OPTIONS pings.
 
 use super::*;
 
@@ -146,5 +147,38 @@ fn withheld_caller_is_routed_and_shown_as_anonymous() -> Result<()> {
     assert!(from.to_lowercase().contains("anonymous"), "{from}");
     let cdr = incoming_cdr(&daemon)?;
     assert_eq!(cdr.disposition, "answered", "{:?}", cdr.raw);
+    Ok(())
+}
+
+#[test]
+fn provider_options_ping_is_answered() -> Result<()> {
+    let (daemon, primary, _dir) = inbound_setup(json!([rule(1, json!({}), "u11")]), |_| {})?;
+    // Providers probe the PBX with OPTIONS and take it out of their routing when
+    // nothing answers.
+    let socket = std::net::UdpSocket::bind(primary.addr())
+        .map_err(e2e::HarnessError::io("bind the provider port"))?;
+    let client = e2e::sip_client::SipClient::with_socket(socket, daemon.sip)?;
+    let ping = format!(
+        "OPTIONS sip:{box_addr} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {me};branch=z9hG4bKprovping1;rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:ping@{me}>;tag=ping1\r\n\
+         To: <sip:{box_addr}>\r\n\
+         Call-ID: provider-ping-1@127.0.0.1\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n",
+        box_addr = daemon.sip,
+        me = primary.addr(),
+    );
+    client.send_raw(ping.as_bytes())?;
+    let answer = client.recv_final(Duration::from_secs(5))?;
+    let Some(answer) = answer else {
+        panic!("the box did not answer its provider's OPTIONS");
+    };
+    eprintln!(
+        "OPTIONS from the provider: {} {}",
+        answer.code, answer.reason
+    );
+    assert_eq!(answer.code, 200, "{}", answer.raw);
     Ok(())
 }
