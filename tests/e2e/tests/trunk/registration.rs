@@ -480,3 +480,46 @@ fn provider_replaced_by_a_reload_moves_the_registration() -> Result<()> {
     assert!(text.trim_end().ends_with("UNREGISTER"), "{text}");
     Ok(())
 }
+
+#[test]
+fn failover_to_secondary_when_the_primary_registrar_never_answers() -> Result<()> {
+    let mut daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let primary = Provider::primary()?;
+    let secondary = Provider::secondary()?;
+    // A socket that never answers: the REGISTER times out (timer F, 32 s).
+    let _silent = std::net::UdpSocket::bind(primary.addr())
+        .map_err(e2e::HarnessError::io("bind the silent primary"))?;
+    let good = trunk::registrar(
+        &secondary,
+        "trunk_registrar",
+        3600,
+        &dir.path().join("secondary.reg"),
+    )?;
+    trunk::apply(&mut daemon, &trunk::document(&primary, Some(&secondary)))?;
+    assert_sipp("secondary registrar", &good.wait()?);
+    let mut last = String::new();
+    e2e::wait::until(
+        "the primary failed by timeout and the secondary active",
+        Duration::from_secs(50),
+        Duration::from_millis(500),
+        || {
+            last = trunk::status(&daemon).unwrap_or_default();
+            let primary_failed =
+                trunk::trunk_line(&last, "primary").is_some_and(|l| l.contains("failed"));
+            let secondary_active = trunk::trunk_line(&last, "secondary")
+                .is_some_and(|l| l.contains(": registered") && l.ends_with("[active]"));
+            Ok((primary_failed && secondary_active).then_some(()))
+        },
+    )
+    .map_err(|e| match e {
+        e2e::HarnessError::Timeout { what, waited } => e2e::HarnessError::Timeout {
+            what: format!("{what}; last status:\n{last}"),
+            waited,
+        },
+        other => other,
+    })?;
+    eprintln!("{last}");
+    assert!(daemon.is_running());
+    Ok(())
+}
