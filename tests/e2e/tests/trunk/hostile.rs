@@ -182,3 +182,47 @@ fn provider_options_ping_is_answered() -> Result<()> {
     assert_eq!(answer.code, 200, "{}", answer.raw);
     Ok(())
 }
+
+#[test]
+fn provider_invite_with_an_oversized_display_name_is_answered_not_fatal() -> Result<()> {
+    // Extension 13 never registers: a well-parsed call ends in 480.
+    let (mut daemon, primary, _dir) = inbound_setup(json!([rule(1, json!({}), "u13")]), |_| {})?;
+    let socket = std::net::UdpSocket::bind(primary.addr())
+        .map_err(e2e::HarnessError::io("bind the provider port"))?;
+    let client = e2e::sip_client::SipClient::with_socket(socket, daemon.sip)?;
+    let name = "\\\"<b>&#x27;".repeat(300);
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+               m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let invite = format!(
+        "INVITE sip:{DID_MAIN}@{box_addr} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {me};branch=z9hG4bKbigname1;rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: \"{name}\" <sip:699111222@{me}>;tag=big1\r\n\
+         To: <sip:{DID_MAIN}@{box_addr}>\r\n\
+         Call-ID: big-display-1@127.0.0.1\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:699111222@{me}>\r\n\
+         Content-Type: application/sdp\r\n\
+         Content-Length: {len}\r\n\r\n{sdp}",
+        box_addr = daemon.sip,
+        me = primary.addr(),
+        len = sdp.len(),
+    );
+    client.send_raw(invite.as_bytes())?;
+    let answer = client.recv_final(Duration::from_secs(10))?;
+    let Some(answer) = answer else {
+        panic!(
+            "no final answer to an INVITE with a {}-byte display name",
+            name.len()
+        );
+    };
+    eprintln!("oversized display name: {} {}", answer.code, answer.reason);
+    assert!(
+        [400, 413, 480, 513].contains(&answer.code),
+        "{}",
+        answer.raw
+    );
+    assert!(daemon.is_running(), "the daemon died");
+    assert!(trunk::status(&daemon)?.contains("trunk tenant"));
+    Ok(())
+}
