@@ -478,7 +478,12 @@ impl Pbx {
             .challenge(&mut resp, kind, stale, self.nonce_secs(now));
         resp.headers
             .push(HeaderName::Server, self.config.user_agent.clone());
-        self.reply(key, resp, source, now);
+        match (kind, key) {
+            // An INVITE challenge is sent once and its transaction dropped (no Timer G): a
+            // spoofed source gets one datagram, not ten.
+            (ChallengeKind::Proxy, Some(key)) => self.txn.respond_and_forget(key, resp),
+            _ => self.reply(key, resp, source, now),
+        }
     }
 
     fn on_new_invite(

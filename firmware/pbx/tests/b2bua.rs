@@ -708,3 +708,25 @@ Content-Length: 0
     // A legitimate phone elsewhere is unaffected.
     assert_eq!(register(&mut w, B, "ext2019111", "pb", 600).status, 200);
 }
+
+#[test]
+fn an_invite_challenge_is_sent_once_not_retransmitted() {
+    let mut w = world();
+    let n = next();
+    CALL.with(|c| c.set(n));
+    w.send(
+        addr(A),
+        &with_body(
+            &invite_head("11", &format!("z9hG4bKonce-{n}"), 1, ""),
+            SDP_A,
+        ),
+    );
+    w.advance(Duration::from_secs(40));
+    let challenges: Vec<u16> = w
+        .responses(addr(A))
+        .iter()
+        .map(|r| r.status)
+        .filter(|s| *s == 407)
+        .collect();
+    assert_eq!(challenges, vec![407], "one 407, no Timer G retransmissions");
+}

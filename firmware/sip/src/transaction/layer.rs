@@ -190,6 +190,17 @@ impl TransactionLayer {
         Ok(())
     }
 
+    /// Answers with a final response once and forgets the server transaction: no Timer G
+    /// retransmissions, no waiting for the ACK. For digest challenges to INVITEs from peers not
+    /// yet authenticated: a spoofed source cannot make the box send each challenge ten times.
+    /// A lost challenge is recovered by the UAC's INVITE retransmission, which gets a new one.
+    pub fn respond_and_forget(&mut self, key: &ServerTxKey, response: Response) {
+        if let Some(peer) = self.servers.get(key).map(|tx| tx.peer()) {
+            self.ctx.send(peer, response.to_bytes());
+            self.remove_server(key);
+        }
+    }
+
     /// Sends bytes with no transaction (ACK for 2xx, stateless replies).
     pub fn send_stateless(&mut self, msg: &Message, dest: Peer) {
         self.ctx.send(dest, msg.to_bytes());

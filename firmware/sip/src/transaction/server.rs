@@ -48,6 +48,10 @@ pub(crate) struct ServerTx {
 }
 
 impl ServerTx {
+    pub(crate) fn peer(&self) -> Peer {
+        self.peer
+    }
+
     pub(crate) fn new(
         key: ServerTxKey,
         request: &Request,
