@@ -43,6 +43,24 @@ pub fn free_port(purpose: &str, tcp: bool) -> Result<u16> {
     })
 }
 
+/// A free UDP port for SIPp's media (`-mp`): SIPp binds it and the port two above (and RTCP
+/// may use the odd neighbours), so all four must be free or SIPp exits 254.
+pub fn free_media_port(purpose: &str) -> Result<u16> {
+    for _ in 0..200 {
+        let port = free_port(purpose, false)?;
+        let Some(top) = port.checked_add(3) else {
+            continue;
+        };
+        let neighbours_free = (port + 1..=top).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok());
+        if neighbours_free && (port + 1..=top).all(remember) {
+            return Ok(port);
+        }
+    }
+    Err(HarnessError::NoFreePort {
+        purpose: purpose.to_string(),
+    })
+}
+
 /// A bound UDP socket on a free loopback port, kept open by the caller (RTP endpoints,
 /// raw SIP clients): no release-and-rebind race at all.
 pub fn bound_udp(purpose: &str) -> Result<UdpSocket> {

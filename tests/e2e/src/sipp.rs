@@ -122,7 +122,7 @@ impl SippBuilder {
         };
         // SIPp always binds an RTP echo socket; give it a free one so parallel SIPp
         // instances do not fight over the default 6000.
-        let media_port = ports::free_port("SIPp media", false)?;
+        let media_port = ports::free_media_port("SIPp media")?;
         let mut cmd = Command::new("sipp");
         if let Some(remote) = self.remote {
             cmd.arg(remote.to_string());
