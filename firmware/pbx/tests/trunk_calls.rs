@@ -19,6 +19,34 @@ fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
+/// Gives tenant 20191 the test provider account (domain `domain`).
+fn add_trunk(d: &mut pbx::Directory, domain: &str, main_did: Option<&str>) {
+    d.add_tenant(Tenant {
+        id: 20191,
+        trunks: vec![TrunkAccount {
+            username: "trunkuser".into(),
+            password: "trunkpass".into(),
+            domain: domain.into(),
+            outbound_proxy: None,
+        }],
+        main_did: main_did.map(str::to_string),
+        ..Default::default()
+    });
+}
+
+/// The provider of tenant 20191 is reached at `at` (as if resolved).
+fn provider_at(w: &mut World, at: &str) {
+    w.pbx.trunk_peers_mut().set(
+        20191,
+        0,
+        Some(Peer {
+            transport: TransportKind::Udp,
+            addr: addr(at),
+        }),
+        true,
+    );
+}
+
 fn rule(order: u32, weekday: &str, start: &str, end: &str, dest: Destination) -> Rule<Destination> {
     Rule::compile(
         order,
@@ -49,17 +77,7 @@ fn world() -> World {
     let mut restricted = account("12", "pc", 5);
     restricted.internal_only = true;
     let mut d = directory(vec![alice, bob, restricted]);
-    d.add_tenant(Tenant {
-        id: 20191,
-        trunks: vec![TrunkAccount {
-            username: "trunkuser".into(),
-            password: "trunkpass".into(),
-            domain: "sip.provider.test".into(),
-            outbound_proxy: None,
-        }],
-        main_did: Some("917374206".into()),
-        ..Default::default()
-    });
+    add_trunk(&mut d, "sip.provider.test", Some("917374206"));
     d.routes.insert(DidRoute {
         tenant_id: 20191,
         number: "917374206".into(),
@@ -91,15 +109,7 @@ fn world() -> World {
         rules: vec![rule(1, "7", "00:00", "23:59", Destination::Hangup)],
     });
     let mut w = World::with_directory(d);
-    w.pbx.trunk_peers_mut().set(
-        20191,
-        0,
-        Some(Peer {
-            transport: TransportKind::Udp,
-            addr: addr(PROVIDER),
-        }),
-        true,
-    );
+    provider_at(&mut w, PROVIDER);
     for (from, user, pw) in [(A, "ext2019110", "pa"), (B, "ext2019111", "pb")] {
         register_phone(&mut w, from, user, pw);
     }
@@ -378,26 +388,9 @@ fn forwards_to_external_numbers_use_the_forwarding_users_permissions() {
     let mut bob = account("11", "pb", 5);
     bob.forward_always = Some(Destination::External("0044207946000".into()));
     let mut d = directory(vec![alice, bob, account("12", "pc", 5)]);
-    d.add_tenant(Tenant {
-        id: 20191,
-        trunks: vec![TrunkAccount {
-            username: "trunkuser".into(),
-            password: "trunkpass".into(),
-            domain: "sip.provider.test".into(),
-            outbound_proxy: None,
-        }],
-        ..Default::default()
-    });
+    add_trunk(&mut d, "sip.provider.test", None);
     let mut w = World::with_directory(d);
-    w.pbx.trunk_peers_mut().set(
-        20191,
-        0,
-        Some(Peer {
-            transport: TransportKind::Udp,
-            addr: addr(PROVIDER),
-        }),
-        true,
-    );
+    provider_at(&mut w, PROVIDER);
     register_phone(&mut w, "10.0.0.12:5066", "ext2019112", "pc");
     // 12 calls 10, who forwards everything to a mobile: out through the trunk.
     dial(&mut w, "10.0.0.12:5066", "ext2019112", "pc", "10");
@@ -424,16 +417,7 @@ fn a_caller_in_the_aliases_is_shown_by_its_name() {
     let mut w = world();
     let d = {
         let mut d = directory(vec![account("10", "pa", 30), account("11", "pb", 5)]);
-        d.add_tenant(Tenant {
-            id: 20191,
-            trunks: vec![TrunkAccount {
-                username: "trunkuser".into(),
-                password: "trunkpass".into(),
-                domain: "sip.provider.test".into(),
-                outbound_proxy: None,
-            }],
-            ..Default::default()
-        });
+        add_trunk(&mut d, "sip.provider.test", None);
         d.add_alias_name(20191, "600123456", "Proveedor García");
         d.routes.insert(DidRoute {
             tenant_id: 20191,
@@ -462,16 +446,7 @@ fn a_caller_in_the_aliases_is_shown_by_its_name() {
 fn did_to_an_external_number_goes_back_out_with_diversion_and_two_cdrs() {
     let mut w = world();
     let mut d = directory(vec![account("10", "pa", 30)]);
-    d.add_tenant(Tenant {
-        id: 20191,
-        trunks: vec![TrunkAccount {
-            username: "trunkuser".into(),
-            password: "trunkpass".into(),
-            domain: "sip.provider.test".into(),
-            outbound_proxy: None,
-        }],
-        ..Default::default()
-    });
+    add_trunk(&mut d, "sip.provider.test", None);
     d.routes.insert(DidRoute {
         tenant_id: 20191,
         number: "917374206".into(),
@@ -546,16 +521,7 @@ Content-Length: 0
 #[test]
 fn a_provider_removed_by_a_reload_is_unregistered() {
     let mut d = directory(vec![account("10", "pa", 30)]);
-    d.add_tenant(Tenant {
-        id: 20191,
-        trunks: vec![TrunkAccount {
-            username: "trunkuser".into(),
-            password: "trunkpass".into(),
-            domain: PROVIDER.into(),
-            outbound_proxy: None,
-        }],
-        ..Default::default()
-    });
+    add_trunk(&mut d, PROVIDER, None);
     let mut w = World::with_directory(d);
     let req = w.pbx.poll_resolve().expect("the provider is looked up");
     let peer = Peer {
