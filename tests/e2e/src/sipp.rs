@@ -200,23 +200,8 @@ impl SippProcess {
 
     /// Waits for SIPp to exit by itself (bounded), then collects its logs.
     pub fn wait(mut self) -> Result<SippOutcome> {
-        let start = Instant::now();
         let limit = Duration::from_secs(SIPP_TIMEOUT_SECS + 10);
-        let code = loop {
-            if let Some(status) = self
-                .child
-                .try_wait()
-                .map_err(HarnessError::io("wait for sipp"))?
-            {
-                break status.code();
-            }
-            if start.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let code = wait_bounded(&mut self.child, limit, "wait for sipp")?;
         Ok(SippOutcome {
             code,
             log: self.logs(),
@@ -266,5 +251,26 @@ impl Drop for SippProcess {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Waits for a SIPp process to exit by itself, killing it after `limit`; its exit code, or
+/// `None` when it had to be killed or ended by a signal.
+pub fn wait_bounded(
+    child: &mut std::process::Child,
+    limit: Duration,
+    what: &'static str,
+) -> Result<Option<i32>> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(HarnessError::io(what))? {
+            return Ok(status.code());
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -160,23 +160,8 @@ impl ProviderSipp {
 
     /// Waits (bounded) for SIPp to end the run by itself, then collects its logs.
     pub fn finish(mut self) -> Result<SippOutcome> {
-        let start = Instant::now();
         let limit = Duration::from_secs(PROVIDER_TIMEOUT_SECS + 10);
-        let code = loop {
-            if let Some(status) = self
-                .child
-                .try_wait()
-                .map_err(HarnessError::io("wait for provider sipp"))?
-            {
-                break status.code();
-            }
-            if start.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let code = crate::sipp::wait_bounded(&mut self.child, limit, "wait for provider sipp")?;
         Ok(SippOutcome {
             code,
             log: self.logs(),
