@@ -27,10 +27,12 @@ impl Calls {
         let Some((id, Side::A)) = self.dialog_of(req) else {
             return;
         };
-        self.by_invite.retain(|_, v| *v != id);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        if let Some(key) = call.invite_key.take() {
+            self.by_invite.remove(&key);
+        }
         let (Some(cseq), Some(b)) = (call.b_ack_pending.take(), call.b.as_ref()) else {
             return;
         };

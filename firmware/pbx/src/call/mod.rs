@@ -1,6 +1,7 @@
 //! The B2BUA: each call is two dialogs (leg A towards the caller, leg B towards the callee) with media
 //! anchored on the box. This file holds the call table and its indexes; [`setup`] the initial INVITE
 //! (forking to every registered contact of the callee), [`dialog`] what happens inside dialogs.
+mod client_index;
 mod dialog;
 mod leg;
 mod responses;
@@ -120,6 +121,8 @@ struct Call {
     a: Leg,
     /// The caller's INVITE while its final response is not sent yet.
     a_invite: Option<(ServerTxKey, Request)>,
+    /// The caller's INVITE transaction, mapped in `by_invite` until the ACK (CANCEL, Timer L).
+    invite_key: Option<ServerTxKey>,
     forks: Vec<Fork>,
     b: Option<Leg>,
     /// The B dialog's Call-ID and From tag, shared by every fork.
@@ -140,7 +143,7 @@ pub struct Calls {
     next_id: u64,
     by_invite: HashMap<ServerTxKey, u64>,
     by_call_id: HashMap<String, (u64, Side)>,
-    by_client: HashMap<ClientTxKey, (u64, ClientPurpose)>,
+    by_client: client_index::ClientIndex,
     deadlines: BTreeSet<(Instant, u64)>,
     /// Calls holding an outside line, per tenant (the concurrent outbound cap).
     outbound: crate::dialplan::OutboundCalls<u64>,
@@ -201,7 +204,7 @@ impl Calls {
             .insert(call.a.call_id.clone(), (id, Side::A));
         self.by_call_id
             .insert(call.b_call_id.clone(), (id, Side::B));
-        if let Some((key, _)) = &call.a_invite {
+        if let Some(key) = &call.invite_key {
             self.by_invite.insert(key.clone(), id);
         }
         if let Some(at) = call.ring_deadline {
@@ -373,9 +376,10 @@ impl Calls {
         if let Some(call) = self.calls.remove(&id) {
             self.by_call_id.remove(&call.a.call_id);
             self.by_call_id.remove(&call.b_call_id);
-            self.by_invite.retain(|_, v| *v != id);
-            // Client transactions of this call may still answer; their purpose lookups just miss.
-            self.by_client.retain(|_, (v, _)| *v != id);
+            if let Some(key) = &call.invite_key {
+                self.by_invite.remove(key);
+            }
+            self.by_client.forget_call(id);
         }
     }
 }

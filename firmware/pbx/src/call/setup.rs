@@ -177,6 +177,7 @@ impl Calls {
             forwards: 0,
             state: CallState::Ringing,
             a,
+            invite_key: Some(key.clone()),
             a_invite: Some((key, req)),
             forks: Vec::new(),
             b: None,
