@@ -17,10 +17,14 @@
 // Tests may unwrap (team rule); production code may not (workspace lint).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod codec;
+pub mod dsp;
 pub mod dtmf;
 pub mod error;
+pub mod resample;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod wav;
 
 pub use error::{DtmfError, OfferAnswerError, RtcpError, RtpError, SdpError};

@@ -8,6 +8,7 @@
 // Tests may unwrap (team rule); production code may not (workspace lint).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod apps;
 pub mod auth;
 pub mod call;
 pub mod cdr;
@@ -17,6 +18,7 @@ pub mod endpoint;
 pub mod guard;
 pub mod ids;
 pub mod media;
+pub mod mwi;
 pub mod registrar;
 pub mod routing;
 pub mod trunk;
@@ -26,4 +28,7 @@ pub mod trunks;
 pub use cdr::{Cdr, Direction, Disposition};
 pub use directory::{Account, DialTarget, Directory, Tenant, TrunkAccount};
 pub use endpoint::{Pbx, PbxConfig, WallClock};
-pub use media::{MediaControl, MediaPorts, Side};
+pub use media::{
+    CallRecording, MediaControl, MediaEvent, MediaPorts, Playback, RecordEnd, RecordSpec, Side,
+    SideFormat,
+};

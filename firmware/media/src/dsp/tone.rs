@@ -1,0 +1,44 @@
+//! Tone generation: call-progress tones, beeps, DTMF digits.
+
+/// A tone the box can play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ToneKind {
+    /// The voicemail beep (1 kHz, 0.5 s); finite.
+    Beep,
+    /// Dial tone (Spain: 425 Hz continuous); loops.
+    Dial,
+    /// Busy (425 Hz, 0.2 s on / 0.2 s off); loops.
+    Busy,
+    /// Ringback (425 Hz, 1.5 s on / 3 s off); loops.
+    Ringback,
+    /// Congestion (425 Hz, 0.2/0.2/0.2/0.6); loops.
+    Congestion,
+    /// One DTMF digit (0-9, *, #, A-D), 100 ms; finite.
+    Dtmf(char),
+}
+
+/// A built-in spoken phrase of the firmware (Spanish), used when the tenant has no prompt of its
+/// own: default voicemail greeting, menu phrases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemSound {
+    /// "Deje su mensaje después de la señal."
+    VoicemailGreeting,
+    /// "Introduzca su PIN seguido de almohadilla."
+    EnterPin,
+    /// "PIN incorrecto."
+    WrongPin,
+    /// "Tiene mensajes nuevos." / menu: 1 escuchar, 7 borrar, 9 siguiente... (see prompts crate)
+    MenuMain,
+    /// "No hay mensajes."
+    NoMessages,
+    /// "Mensaje borrado."
+    MessageDeleted,
+    /// "Grabe su locución después de la señal; pulse almohadilla para terminar."
+    RecordPrompt,
+    /// "Locución guardada."
+    PromptSaved,
+    /// "Adiós."
+    Goodbye,
+    /// "Número no válido."
+    Invalid,
+}

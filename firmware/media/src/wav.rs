@@ -1,0 +1,1 @@
+//! WAV (RIFF) reading and writing of PCM audio.

@@ -1,0 +1,1 @@
+//! Message-waiting indication (RFC 3842): SUBSCRIBE/NOTIFY message-summary subscriptions.
