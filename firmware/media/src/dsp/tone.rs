@@ -27,14 +27,26 @@ pub enum SystemSound {
     EnterPin,
     /// "PIN incorrecto."
     WrongPin,
-    /// "Tiene mensajes nuevos." / menu: 1 escuchar, 7 borrar, 9 siguiente... (see prompts crate)
-    MenuMain,
+    /// "Tiene" (followed by a number and NewMessages / OldMessages).
+    YouHave,
+    /// "mensajes nuevos".
+    NewMessages,
+    /// "mensajes antiguos".
+    OldMessages,
+    /// A number said aloud, 0 to 20 (larger counts say "muchos").
+    Number(u8),
+    /// "Pulse 1 para repetir, 7 para borrar, 9 para guardar y pasar al siguiente, almohadilla para salir."
+    MessageMenu,
+    /// "No hay más mensajes."
+    NoMoreMessages,
     /// "No hay mensajes."
     NoMessages,
     /// "Mensaje borrado."
     MessageDeleted,
     /// "Grabe su locución después de la señal; pulse almohadilla para terminar."
     RecordPrompt,
+    /// "Pulse 1 para guardar, 2 para grabar de nuevo."
+    SaveOrRetry,
     /// "Locución guardada."
     PromptSaved,
     /// "Adiós."
