@@ -17,6 +17,7 @@ pub mod directory;
 pub mod endpoint;
 pub mod guard;
 pub mod ids;
+pub mod info_dtmf;
 pub mod media;
 pub mod mwi;
 pub mod registrar;
