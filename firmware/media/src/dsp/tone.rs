@@ -54,3 +54,28 @@ pub enum SystemSound {
     /// "Número no válido."
     Invalid,
 }
+
+/// `samples` samples of a sine at `freq_hz`, starting at phase 0, at `level_dbfs` in the
+/// AES17 sense used across [`crate::dsp`]: a full-scale sine is 0 dBFS, so
+/// `level::rms_dbfs(&sine(f, l, ..)) ≈ l`. Levels above 0 dBFS saturate.
+pub fn sine(freq_hz: f32, level_dbfs: f32, sample_rate: u32, samples: usize) -> Vec<i16> {
+    let amplitude = dbfs_to_amplitude(level_dbfs);
+    let step = f64::from(freq_hz) / f64::from(sample_rate.max(1));
+    (0..samples)
+        .map(|i| {
+            // Phase kept in cycles and wrapped so long signals keep full precision.
+            let cycles = (i as f64 * step).fract();
+            to_i16(amplitude * (std::f64::consts::TAU * cycles).sin())
+        })
+        .collect()
+}
+
+/// Peak amplitude (in sample units) of a sine whose level is `level_dbfs` (AES17).
+pub(crate) fn dbfs_to_amplitude(level_dbfs: f32) -> f64 {
+    32767.0 * 10f64.powf(f64::from(level_dbfs) / 20.0)
+}
+
+/// Rounds and saturates to the i16 range.
+pub(crate) fn to_i16(v: f64) -> i16 {
+    v.round().clamp(-32768.0, 32767.0) as i16
+}
