@@ -23,6 +23,7 @@ mod db;
 mod demo;
 pub mod document;
 mod error;
+mod mail_queue;
 mod messages;
 mod migrations;
 mod outbox;
@@ -39,7 +40,8 @@ pub use db::DB_FILE;
 pub use demo::{DemoExtension, DEMO_TENANT_ID};
 pub use document::{parse_document, validate_document, ImportSummary, TenantDocument};
 pub use error::{Problem, Problems, StoreError};
-pub use messages::{Recording, VoicemailMessage};
+pub use mail_queue::{MailAttachment, MailQueueCounts, NewMail, QueuedMail};
+pub use messages::{BoxCounts, Recording, VoicemailCounts, VoicemailMessage, DEFAULT_KEEP_DAYS};
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use outbox::{OutboxItem, OutboxRecord};
 pub use security::{AllowedNet, Ban};
@@ -236,7 +238,7 @@ impl Store {
     }
 
     pub fn add_recording(&mut self, recording: &Recording) -> Result<i64, StoreError> {
-        messages::add_recording(&self.conn, recording)
+        messages::add_recording(&mut self.conn, recording)
     }
 
     pub fn recordings(&self, tenant_id: u32, call_id: &str) -> Result<Vec<Recording>, StoreError> {

@@ -20,6 +20,7 @@ const STEPS: &[&str] = &[
     include_str!("0006_config_generation.sql"),
     include_str!("0007_outbox.sql"),
     include_str!("0008_cdr_trunk.sql"),
+    include_str!("0009_mail_queue.sql"),
 ];
 
 /// The schema version this firmware writes.
