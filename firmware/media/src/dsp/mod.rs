@@ -7,4 +7,5 @@
 
 pub mod analyse;
 pub mod level;
+pub mod mix;
 pub mod tone;
