@@ -141,7 +141,12 @@ impl Daemon {
         run_subcommand(&self.bin, subcommand, &all)
     }
 
-    fn spawn(bin: PathBuf, dir: TempDir, data: PathBuf, extra: &[&str]) -> Result<Daemon> {
+    pub(crate) fn spawn(
+        bin: PathBuf,
+        dir: TempDir,
+        data: PathBuf,
+        extra: &[&str],
+    ) -> Result<Daemon> {
         let sip_port = ports::free_port("daemon SIP", true)?;
         let http_port = ports::free_port("daemon HTTP", true)?;
         let rtp = ports::rtp_range();

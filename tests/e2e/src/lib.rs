@@ -12,12 +12,16 @@
 //! Every wait in the harness is bounded, and every process it starts is killed by PID
 //! when its guard drops, so a failing test never leaves a daemon or SIPp behind.
 
+pub mod audio;
 pub mod baresip;
 pub mod call;
 pub mod daemon;
 pub mod digest;
 pub mod error;
 pub mod garbage;
+pub mod media_call;
+pub mod media_peer;
+pub mod media_setup;
 pub mod ports;
 pub mod rng;
 pub mod rtp;

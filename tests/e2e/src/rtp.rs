@@ -58,6 +58,14 @@ impl RtpEndpoint {
         })
     }
 
+    /// A second handle on this endpoint's socket, for a [`crate::media_peer::MediaPeer`]
+    /// that takes over the address the SDP advertises (this endpoint must then stay idle).
+    pub fn try_clone_socket(&self) -> Result<UdpSocket> {
+        self.socket
+            .try_clone()
+            .map_err(HarnessError::io("clone RTP endpoint socket"))
+    }
+
     pub fn marker(&self) -> [u8; 4] {
         self.marker
     }
