@@ -1,0 +1,3 @@
+//! Tests of the call applications in virtual time.
+mod harness;
+mod ivr;
