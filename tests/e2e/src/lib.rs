@@ -20,6 +20,7 @@ pub mod digest;
 pub mod error;
 pub mod garbage;
 pub mod media_call;
+pub mod media_check;
 pub mod media_peer;
 pub mod media_setup;
 pub mod ports;
