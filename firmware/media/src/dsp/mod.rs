@@ -6,6 +6,12 @@
 //! Everything here is sans-IO and deterministic: no clock, files or randomness.
 
 pub mod analyse;
+pub mod dtmf_detect;
 pub mod level;
 pub mod mix;
 pub mod tone;
+
+#[cfg(test)]
+mod talkoff_tests;
+#[cfg(test)]
+mod test_signal;
