@@ -193,6 +193,16 @@ impl MediaPeer {
     /// Sends `pcm` (8 kHz) as one talk spurt, one packet every 20 ms on an absolute
     /// schedule (so a slow loop catches up instead of drifting); blocks until done.
     pub fn play(&self, to: SocketAddr, pcm: &[i16]) -> Result<()> {
+        self.send_audio(to, pcm, true)
+    }
+
+    /// Sends digital silence for `ms`, continuing the stream without a marker (a phone's
+    /// microphone keeps sending; some boxes latch or time out on received RTP).
+    pub fn silence(&self, to: SocketAddr, ms: u32) -> Result<()> {
+        self.send_audio(to, &vec![0; (ms as usize) * 8], false)
+    }
+
+    fn send_audio(&self, to: SocketAddr, pcm: &[i16], marker: bool) -> Result<()> {
         let frames = pcm.len().div_ceil(FRAME);
         let first_ts = self.reserve((frames * FRAME) as u32)?;
         let start = Instant::now();
@@ -200,15 +210,16 @@ impl MediaPeer {
             let mut payload: Vec<u8> = chunk.iter().map(|&s| self.codec.encode(s)).collect();
             payload.resize(FRAME, self.codec.encode(0));
             let ts = first_ts.wrapping_add((i * FRAME) as u32);
-            self.send(to, self.codec.payload_type(), i == 0, ts, &payload)?;
+            self.send(
+                to,
+                self.codec.payload_type(),
+                marker && i == 0,
+                ts,
+                &payload,
+            )?;
             sleep_until(start + FRAME_TIME * (i as u32 + 1));
         }
         Ok(())
-    }
-
-    /// Sends digital silence for `ms` (keeps NAT/latching alive, lets timers run).
-    pub fn silence(&self, to: SocketAddr, ms: u32) -> Result<()> {
-        self.play(to, &vec![0; (ms as usize) * 8])
     }
 
     /// One RFC 4733 key press of `ms` (at least 40): start packets every 20 ms with growing
