@@ -23,9 +23,33 @@ pub struct Baresip {
     pub user: TestUser,
 }
 
+/// Variations of a baresip phone. `Default` is the phone of `baresip.rs`: G.711, a
+/// 440 Hz microphone, nothing recorded.
+#[derive(Debug, Clone, Default)]
+pub struct BaresipOptions {
+    /// The account's `audio_codecs` (e.g. `opus/48000/2`): the only codecs it offers
+    /// and accepts. The opus module is loaded when this names it.
+    pub codecs: Option<String>,
+    /// Frequency of the microphone's sine (ausine), default 440 Hz.
+    pub tone_hz: Option<u32>,
+    /// Dump what the phone sends and hears (sndfile module) as WAV files in its folder:
+    /// `dump-…-enc.wav` (sent) and `dump-…-dec.wav` (heard).
+    pub record: bool,
+}
+
 impl Baresip {
     /// Starts baresip registered (once the daemon agrees) as `user` at `box_sip`.
     pub fn start(box_sip: SocketAddr, user: TestUser, auto_answer: bool) -> Result<Baresip> {
+        Baresip::start_with(box_sip, user, auto_answer, &BaresipOptions::default())
+    }
+
+    /// [`Baresip::start`] with options.
+    pub fn start_with(
+        box_sip: SocketAddr,
+        user: TestUser,
+        auto_answer: bool,
+        options: &BaresipOptions,
+    ) -> Result<Baresip> {
         crate::require_tool("baresip")?;
         crate::require_tool("stdbuf")?;
         let dir = tempfile::Builder::new()
@@ -55,9 +79,15 @@ impl Baresip {
                 .replace("@BOX@", &box_sip.to_string())
                 .replace("@ANSWERMODE@", if auto_answer { "auto" } else { "manual" }))
         };
-        std::fs::write(dir.path().join("config"), fill("config.template")?)
+        let config = with_options(&fill("config.template")?, options, dir.path());
+        std::fs::write(dir.path().join("config"), config)
             .map_err(HarnessError::io("write baresip config"))?;
-        std::fs::write(dir.path().join("accounts"), fill("accounts.template")?)
+        let mut accounts = fill("accounts.template")?;
+        if let Some(codecs) = &options.codecs {
+            // An account parameter: baresip then offers and accepts these codecs only.
+            accounts = accounts.trim_end().to_string() + &format!(";audio_codecs={codecs}\n");
+        }
+        std::fs::write(dir.path().join("accounts"), accounts)
             .map_err(HarnessError::io("write baresip accounts"))?;
         let log = std::fs::File::create(dir.path().join("baresip.log"))
             .map_err(HarnessError::io("create baresip log"))?;
@@ -175,6 +205,28 @@ impl Baresip {
             .collect()
     }
 
+    /// The sndfile dump of what the phone heard (`record` option), once it exists.
+    pub fn heard_dump(&self) -> Option<std::path::PathBuf> {
+        self.dump("-dec.wav")
+    }
+
+    /// The sndfile dump of what the phone sent (`record` option), once it exists.
+    pub fn sent_dump(&self) -> Option<std::path::PathBuf> {
+        self.dump("-enc.wav")
+    }
+
+    fn dump(&self, suffix: &str) -> Option<std::path::PathBuf> {
+        std::fs::read_dir(self.dir.path())
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("dump-") && n.ends_with(suffix))
+            })
+    }
+
     /// baresip's own output (stdout + stderr).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("baresip.log")).unwrap_or_default()
@@ -194,6 +246,26 @@ impl Drop for Baresip {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The config of `options`: another microphone frequency, the opus and sndfile modules.
+fn with_options(config: &str, options: &BaresipOptions, dir: &std::path::Path) -> String {
+    let mut config = match options.tone_hz {
+        Some(hz) => config.replace("ausine,440", &format!("ausine,{hz}")),
+        None => config.to_string(),
+    };
+    if options
+        .codecs
+        .as_deref()
+        .is_some_and(|c| c.to_ascii_lowercase().contains("opus"))
+    {
+        config.push_str("module\t\t\topus.so\n");
+    }
+    if options.record {
+        config.push_str("module\t\t\tsndfile.so\n");
+        config.push_str(&format!("snd_path\t\t{}\n", dir.display()));
+    }
+    config
 }
 
 /// Reads `len:payload,` frames until the stream closes; keeps the JSON objects.

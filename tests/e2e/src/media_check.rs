@@ -16,19 +16,22 @@ pub struct ToneCheck {
 
 impl ToneCheck {
     pub fn of(pcm: &[i16], freq_hz: f32) -> ToneCheck {
-        let run = audio::tone_segments(pcm, audio::RATE_8K, freq_hz, 0.6)
+        ToneCheck::of_rate(pcm, audio::RATE_8K, freq_hz)
+    }
+
+    /// [`ToneCheck::of`] for audio at another rate.
+    pub fn of_rate(pcm: &[i16], rate: u32, freq_hz: f32) -> ToneCheck {
+        let per_ms = (rate / 1000) as usize;
+        let run = audio::tone_segments(pcm, rate, freq_hz, 0.6)
             .into_iter()
             .max_by_key(|s| s.len_ms);
         let (frequency, level_dbfs) = match run {
             Some(s) => {
-                let from = (s.start_ms as usize) * 8;
-                let to = (from + (s.len_ms as usize) * 8).min(pcm.len());
-                // One second is plenty for the frequency and keeps the scan short.
-                let part = &pcm[from..to.min(from + 8000)];
-                (
-                    audio::dominant_frequency(part, audio::RATE_8K),
-                    s.level_dbfs,
-                )
+                let from = (s.start_ms as usize) * per_ms;
+                let to = (from + (s.len_ms as usize) * per_ms).min(pcm.len());
+                // A quarter of a second is plenty for the frequency and keeps the scan short.
+                let part = &pcm[from..to.min(from + 250 * per_ms)];
+                (audio::dominant_frequency(part, rate), s.level_dbfs)
             }
             None => (0.0, -120.0),
         };

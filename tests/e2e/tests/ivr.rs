@@ -88,11 +88,8 @@ fn inbound_call() -> InboundCall<'static> {
 
 /// Keeps the caller's microphone on the wire until it heard `freq_hz` for `min_ms`.
 fn hear(leg: &MediaLeg, freq_hz: f32, min_ms: u32) -> Result<Vec<i16>> {
-    let heard_it = || {
-        audio::tone_bursts(&leg.peer.heard(), audio::RATE_8K, freq_hz, min_ms)
-            .first()
-            .is_some()
-    };
+    let heard_it =
+        || !audio::tone_bursts(&leg.peer.heard(), audio::RATE_8K, freq_hz, min_ms).is_empty();
     leg.keep_talking_until(HEAR_LIMIT, heard_it)?;
     // One last look, with the reason in the message if it is still missing.
     leg.peer.wait_heard(
