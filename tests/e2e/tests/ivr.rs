@@ -219,3 +219,46 @@ fn route_rule_prompt_plays_before_the_destination() -> Result<()> {
     assert_sipp("extension 11", &callee.finish()?);
     Ok(())
 }
+
+#[test]
+#[ignore = "needs IVRs and prompt playback in the daemon"]
+fn sipp_pcap_key_two_in_the_ivr_reaches_the_extension() -> Result<()> {
+    // SIPp's own RTP this time: Debian's dtmf_2833_2.pcap is the caller's key press,
+    // played 2.5 s into the menu (during the prompt: it must interrupt it).
+    let (daemon, _primary, dir) = trunk_media_daemon(rule(hangup(), None), |doc| {
+        doc["ivrs"] = json!([ivr(
+            "ivr-main",
+            "7000",
+            "p-menu",
+            json!({ "2": dest("extension", "u11") }),
+            hangup(),
+            10
+        )]);
+    })?;
+    let mut callee = media_call::callee(&daemon, EXT11, &dir)?;
+    let subs = [
+        ("__OFFER_PTS__", "0"),
+        ("__PCAP__", "/usr/share/sip-tester/dtmf_2833_2.pcap"),
+        ("__DELAY_MS__", "1000"),
+    ];
+    let options = e2e::call::PhoneOptions {
+        substitutions: &subs,
+        ..e2e::call::PhoneOptions::default()
+    };
+    let mut caller = e2e::call::caller_with(
+        &daemon,
+        e2e::tenant::EXT10,
+        "7000",
+        "media_uac_pcap",
+        &dir,
+        &options,
+    )?;
+    let a = caller.media()?;
+    // Extension 11 rings (and its SIPp answers) only if the box understood the key.
+    let b = media_call::attach(&mut callee)?;
+    b.silence(200)?;
+    e2e::call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    assert_sipp("caller (SIPp playing the pcap)", &caller.finish()?);
+    assert_sipp("extension 11", &callee.finish()?);
+    Ok(())
+}

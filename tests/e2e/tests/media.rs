@@ -302,3 +302,56 @@ fn two_baresip_phones_hear_each_other(codecs: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Debian's sip-tester ships RFC 4733 key presses as pcaps: `dtmf_2833_<key>.pcap`.
+const SIPP_DTMF_PCAPS: &str = "/usr/share/sip-tester";
+
+#[test]
+fn sipp_pcap_key_press_reaches_the_callee() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let mut callee = media_call::callee(&daemon, EXT11, &dir)?;
+    let pcap = format!("{SIPP_DTMF_PCAPS}/dtmf_2833_2.pcap");
+    let subs = [
+        ("__OFFER_PTS__", "0"),
+        ("__PCAP__", pcap.as_str()),
+        ("__DELAY_MS__", "300"),
+    ];
+    let options = call::PhoneOptions {
+        substitutions: &subs,
+        ..call::PhoneOptions::default()
+    };
+    let mut caller = call::caller_with(
+        &daemon,
+        EXT10,
+        EXT11.extension,
+        "media_uac_pcap",
+        &dir,
+        &options,
+    )?;
+    let b = media_call::attach(&mut callee)?;
+    let a = caller.media()?;
+    // The pcap is ten packets over 140 ms; wait (bounded) for the end packets.
+    let got_key = b.keep_talking_until(Duration::from_secs(10), || {
+        b.peer.received().iter().any(|p| {
+            p.payload_type == 101
+                && p.payload.first() == Some(&2)
+                && p.payload.get(1).is_some_and(|f| f & 0x80 != 0)
+        })
+    })?;
+    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    assert_sipp("caller (SIPp playing the pcap)", &caller.finish()?);
+    assert_sipp("callee", &callee.finish()?);
+    let events: Vec<_> = b
+        .peer
+        .received()
+        .into_iter()
+        .filter(|p| p.payload_type == 101)
+        .map(|p| p.payload)
+        .collect();
+    assert!(
+        got_key,
+        "key 2 (with its end) not relayed; events: {events:?}"
+    );
+    Ok(())
+}
