@@ -253,13 +253,20 @@ impl MediaPeer {
         Ok(())
     }
 
-    /// A burst of `count` complete key presses (one start, three ends each), as fast as
-    /// `per_ms` events per millisecond allow: the hostile caller of the DTMF flood test.
-    /// Returns the number of packets sent.
-    pub fn flood_events(&self, to: SocketAddr, count: usize, per_ms: usize) -> Result<usize> {
+    /// A burst of `count` complete key presses (one start, three ends each) cycling
+    /// through `keys`, with a 1 ms pause after every `per_ms` of them: the hostile caller
+    /// of the DTMF flood tests. Returns the number of packets sent.
+    pub fn flood_events(
+        &self,
+        to: SocketAddr,
+        count: usize,
+        per_ms: usize,
+        keys: &str,
+    ) -> Result<usize> {
+        let codes: Vec<u8> = keys.chars().filter_map(event_code).collect();
         let mut sent = 0;
         for i in 0..count {
-            let event = (i % 12) as u8;
+            let event = codes.get(i % codes.len().max(1)).copied().unwrap_or(1);
             let ts = self.reserve(320)?;
             self.send(
                 to,

@@ -224,7 +224,7 @@ fn route_rule_prompt_plays_before_the_destination() -> Result<()> {
 #[ignore = "needs IVRs and prompt playback in the daemon"]
 fn sipp_pcap_key_two_in_the_ivr_reaches_the_extension() -> Result<()> {
     // SIPp's own RTP this time: Debian's dtmf_2833_2.pcap is the caller's key press,
-    // played 2.5 s into the menu (during the prompt: it must interrupt it).
+    // played 1 s into the menu (during the prompt: it must interrupt it).
     let (daemon, _primary, dir) = trunk_media_daemon(rule(hangup(), None), |doc| {
         doc["ivrs"] = json!([ivr(
             "ivr-main",

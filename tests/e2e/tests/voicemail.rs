@@ -17,9 +17,10 @@ use std::time::Duration;
 use e2e::audio;
 use e2e::media_call::{self, MediaLeg, OFFER_G711};
 use e2e::media_check::{sine_rms_dbfs, ToneCheck};
+use e2e::media_flood::flood_beside_a_call;
 use e2e::media_setup::{self, dest, ivr, voicemail_box, Prepared, TONE_DBFS};
 use e2e::sipp::SippOutcome;
-use e2e::tenant::{EXT10, EXT11};
+use e2e::tenant::{EXT10, EXT11, EXT12, EXT13};
 use e2e::{wait, Daemon, HarnessError, Result};
 use serde_json::{json, Value};
 
@@ -285,5 +286,32 @@ fn box_menu_hangs_up_after_three_wrong_pins() -> Result<()> {
         bursts(&heard, MESSAGE_HZ, 300).is_empty(),
         "a message was played without the PIN"
     );
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the voicemail menu in the daemon"]
+fn ten_thousand_digits_at_the_pin_prompt_do_not_disturb_another_call() -> Result<()> {
+    // The box itself parses these events (PIN collection), unlike a relayed call's.
+    let daemon = voicemail_daemon(&[])?;
+    let dir = e2e::call::scratch()?;
+    let (flood_phone, flooder) = open_box(&daemon, &dir)?;
+    phrase(&flooder, "the PIN request", 500)?;
+    let mut quiet_callee = media_call::callee(&daemon, EXT13, &dir)?;
+    let mut quiet_phone = media_call::caller(&daemon, EXT12, EXT13.extension, OFFER_G711, &dir)?;
+    let a = media_call::attach(&mut quiet_phone)?;
+    let b = media_call::attach(&mut quiet_callee)?;
+    // Never '#': one endless PIN the box must bound.
+    let outcome = flood_beside_a_call(&daemon, &flooder, "1", &a, &b)?;
+    eprintln!("{outcome:?}");
+    assert_sipp("quiet caller", &media_call::hang_up(quiet_phone, &a)?);
+    assert_sipp("quiet callee", &quiet_callee.finish()?);
+    // The flooder's call may have been ended by the box (wrong PIN); either way its
+    // scenario must end cleanly.
+    assert_sipp(
+        "flooding caller",
+        &media_call::hang_up(flood_phone, &flooder)?,
+    );
+    assert!(outcome.undisturbed(), "{outcome:?}");
     Ok(())
 }

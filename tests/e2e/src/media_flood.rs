@@ -1,0 +1,96 @@
+//! The DTMF flood check of issue 4 ("a caller who sends 10,000 DTMF events does not slow
+//! anyone else"): one leg floods the box with RFC 4733 key presses while another call
+//! carries a tone; the tone must arrive whole and the daemon must answer OPTIONS.
+
+use std::time::Duration;
+
+use crate::audio;
+use crate::daemon::Daemon;
+use crate::error::{HarnessError, Result};
+use crate::media_call::MediaLeg;
+use crate::media_check::{sine_rms_dbfs, ToneCheck};
+use crate::media_peer::StreamReport;
+use crate::media_setup::TONE_DBFS;
+use crate::sip_client::SipClient;
+
+/// Key presses of one flood.
+pub const FLOOD_EVENTS: usize = 10_000;
+/// How long the quiet call talks while the flood runs.
+const TONE_MS: u32 = 4000;
+const TONE_HZ: f32 = 1000.0;
+
+/// What the flood test saw.
+#[derive(Debug)]
+pub struct FloodOutcome {
+    /// RTP packets the flooder sent (4 per key press).
+    pub flood_packets: usize,
+    /// Audio packets the quiet call's listener got, of `expected`.
+    pub relayed: usize,
+    pub expected: usize,
+    /// The tone as heard by the quiet call's listener.
+    pub tone: std::result::Result<(), String>,
+    /// OPTIONS answers during and after the flood.
+    pub options_during: u16,
+    pub options_after: u16,
+}
+
+impl FloodOutcome {
+    /// "No loss beyond normal" on loopback: at most the odd packet.
+    pub fn undisturbed(&self) -> bool {
+        self.relayed + 3 >= self.expected
+            && self.tone.is_ok()
+            && self.options_during == 200
+            && self.options_after == 200
+    }
+}
+
+fn options(daemon: &Daemon) -> Result<u16> {
+    Ok(SipClient::new(daemon.sip)?.options()?.code)
+}
+
+/// `flooder` sends [`FLOOD_EVENTS`] key presses cycling through `keys` while `talker`
+/// sends a 4 s 1 kHz tone that `listener` must hear; OPTIONS is sent mid-flood.
+pub fn flood_beside_a_call(
+    daemon: &Daemon,
+    flooder: &MediaLeg,
+    keys: &str,
+    talker: &MediaLeg,
+    listener: &MediaLeg,
+) -> Result<FloodOutcome> {
+    listener.peer.clear();
+    let pcm = audio::tone_ms(TONE_HZ, TONE_DBFS, audio::RATE_8K, TONE_MS);
+    let (flood_packets, options_during) = std::thread::scope(|s| {
+        let flood = s.spawn(|| {
+            flooder
+                .peer
+                .flood_events(flooder.relay, FLOOD_EVENTS, 4, keys)
+        });
+        let talk = talker.play(&pcm);
+        let during = options(daemon);
+        let sent = flood.join().unwrap_or_else(|_| {
+            Err(HarnessError::Timeout {
+                what: "the flooding thread panicked".to_string(),
+                waited: Duration::ZERO,
+            })
+        });
+        talk.and(sent).and_then(|sent| during.map(|d| (sent, d)))
+    })?;
+    std::thread::sleep(Duration::from_millis(300));
+    let heard = listener.peer.heard();
+    let relayed = StreamReport::of(&listener.peer.received()).packets();
+    let tone = ToneCheck::of(&heard, TONE_HZ).expect(
+        TONE_HZ,
+        TONE_MS - 300,
+        5.0,
+        Some((sine_rms_dbfs(TONE_DBFS), 2.0)),
+        &heard,
+    );
+    Ok(FloodOutcome {
+        flood_packets,
+        relayed,
+        expected: (TONE_MS / 20) as usize,
+        tone,
+        options_during,
+        options_after: options(daemon)?,
+    })
+}
