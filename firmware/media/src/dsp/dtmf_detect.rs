@@ -113,21 +113,29 @@ impl DtmfDetector {
     /// Appends to `digits` each key press that *starts* in this PCM (one report per press),
     /// as '0'-'9', '*', '#', 'A'-'D'. Any slicing of the stream gives the same result.
     pub fn process(&mut self, pcm: &[i16], digits: &mut Vec<char>) {
+        // Filter state in locals (fixed-size arrays: no bounds checks, and the twelve
+        // independent recurrences vectorise).
+        let coeff = self.coeff;
+        let (mut s1, mut s2) = (self.s1, self.s2);
+        let mut energy = self.energy;
         for &s in pcm {
             let x = f32::from(s) / 32768.0;
-            self.energy += x * x;
+            energy += x * x;
             for k in 0..FILTERS {
-                let s0 = x + self.coeff[k] * self.s1[k] - self.s2[k];
-                self.s2[k] = self.s1[k];
-                self.s1[k] = s0;
+                let s0 = x + coeff[k] * s1[k] - s2[k];
+                s2[k] = s1[k];
+                s1[k] = s0;
             }
             self.count += 1;
             if self.count == self.block_len {
+                (self.s1, self.s2, self.energy) = (s1, s2, energy);
                 let hit = self.classify_block();
                 self.reset_block();
+                (s1, s2, energy) = (self.s1, self.s2, self.energy);
                 self.update(hit, digits);
             }
         }
+        (self.s1, self.s2, self.energy) = (s1, s2, energy);
     }
 
     /// Forgets any partial block and held key (e.g. when the stream is re-anchored).

@@ -9,6 +9,7 @@ pub mod analyse;
 pub mod dtmf_detect;
 pub mod level;
 pub mod mix;
+pub mod moh;
 pub mod tone;
 
 #[cfg(test)]

@@ -54,3 +54,13 @@ fn keys_10_db_above_speech_are_detected() {
         assert_eq!(detect(8000, &pcm), keys, "{name}");
     }
 }
+
+#[test]
+fn music_on_hold_never_dials() {
+    let track = crate::dsp::moh::default_track(8000);
+    for &db in &[-10.0f32, 0.0, 12.0] {
+        assert_eq!(detect(8000, &gain(&track, db)), "", "moh at {db} dB");
+    }
+    let track = crate::dsp::moh::default_track(16000);
+    assert_eq!(detect(16000, &track), "", "moh at 16 kHz");
+}

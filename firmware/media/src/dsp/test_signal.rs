@@ -64,3 +64,12 @@ pub(crate) fn fixture(name: &str) -> Vec<i16> {
     assert_eq!(audio.format.channels, 1);
     audio.samples
 }
+
+/// CPU time of the calling thread in ns (Linux schedstat), for benchmarks on a shared,
+/// loaded machine where wall time says little. 0 where unavailable.
+pub(crate) fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
