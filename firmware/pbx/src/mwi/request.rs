@@ -128,7 +128,10 @@ pub fn parse(req: &Request) -> Result<Parsed, SubscribeError> {
         .map(str::to_string)
         .collect();
     let contact_len = contact.as_ref().map_or(0, |c| c.to_string().len());
+    let call_id = req.call_id().unwrap_or_default();
     let too_large = from.len() > MAX_VALUE
+        || call_id.len() > MAX_VALUE
+        || req.uri.host.len() > MAX_VALUE
         || to.len() > MAX_VALUE
         || contact_len > MAX_VALUE
         || record_route.len() > MAX_ROUTES
@@ -139,7 +142,7 @@ pub fn parse(req: &Request) -> Result<Parsed, SubscribeError> {
     Ok(Parsed {
         event,
         expires,
-        call_id: req.call_id().unwrap_or_default().to_string(),
+        call_id: call_id.to_string(),
         from_tag,
         to_tag,
         cseq: req.cseq().map_or(0, |c| c.seq),

@@ -111,7 +111,7 @@ impl Subscriptions {
         let granted = self.grant(parsed.expires);
         let mut sub = Subscription {
             account: account.to_string(),
-            message_account: format!("sip:{}@{}", mailbox.number, req.uri.host),
+            message_account: message_account(&mailbox, req, &self.config),
             summary: lookup.summary(&mailbox),
             mailbox,
             call_id: parsed.call_id,
@@ -425,6 +425,35 @@ impl Subscriptions {
     }
 }
 
+#[cfg(test)]
+impl Subscriptions {
+    /// Every index agrees with the table (checked by the property tests after each step).
+    pub(super) fn check_invariants(&self) {
+        assert_eq!(self.dialogs.len(), self.subs.len());
+        assert_eq!(self.expiry.len(), self.subs.len());
+        let on_boxes: usize = self.by_mailbox.values().map(Vec::len).sum();
+        let on_accounts: usize = self.by_account.values().map(Vec::len).sum();
+        assert_eq!(on_boxes, self.subs.len());
+        assert_eq!(on_accounts, self.subs.len());
+        assert!(self.subs.len() <= self.config.max_total);
+        for (id, s) in &self.subs {
+            let dialog = (s.call_id.clone(), s.remote_tag.clone());
+            assert_eq!(self.dialogs.get(&dialog), Some(id));
+            assert!(self.expiry.contains(&(s.expires_at, *id)));
+            assert!(self.by_mailbox[&s.mailbox].contains(id));
+            assert!(self.by_account[&s.account].contains(id));
+            assert!(self.by_account[&s.account].len() <= self.config.max_per_account);
+            assert!(self.by_mailbox[&s.mailbox].len() <= self.config.max_per_box);
+        }
+        let flying = self.subs.values().filter(|s| s.in_flight.is_some()).count();
+        assert_eq!(flying, self.by_branch.len());
+        for (branch, id) in &self.by_branch {
+            let flight = self.subs[id].in_flight.as_ref().map(|f| f.branch.as_str());
+            assert_eq!(flight, Some(branch.as_str()));
+        }
+    }
+}
+
 fn detach<K: std::hash::Hash + Eq + Clone>(map: &mut HashMap<K, Vec<SubId>>, key: &K, id: SubId) {
     if let Some(list) = map.get_mut(key) {
         list.retain(|x| *x != id);
@@ -440,6 +469,18 @@ fn ends_dialog(status: u16) -> bool {
         status,
         404 | 405 | 408 | 410 | 416 | 480..=485 | 489 | 501 | 604
     )
+}
+
+/// `sip:<box>@<the domain the phone addressed>`; a non-SIP Request-URI falls back to the box's
+/// own address so the body stays a SIP URI.
+fn message_account(mailbox: &MailboxKey, req: &Request, config: &MwiConfig) -> String {
+    match req.uri.is_sip() {
+        true => format!("sip:{}@{}", mailbox.number, req.uri.host),
+        false => match config.sip_addr {
+            std::net::SocketAddr::V4(a) => format!("sip:{}@{}", mailbox.number, a.ip()),
+            std::net::SocketAddr::V6(a) => format!("sip:{}@[{}]", mailbox.number, a.ip()),
+        },
+    }
 }
 
 /// 200 with the granted Expires and our Contact (the target of later refreshes).

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 /// NOTIFY fan-out, outcomes, expiry and the storm caps.
 mod fanout;
+/// Random sequences of SUBSCRIBEs, changes, NOTIFY outcomes and time.
+mod props;
 
 const ACCOUNT: &str = "ext1201";
 

@@ -260,3 +260,62 @@ fn tcp_subscriber_gets_a_tcp_via() {
     let via = out.notify[0].request.top_via().unwrap();
     assert!(via.to_string().starts_with("SIP/2.0/TCP 192.0.2.10:5060"));
 }
+
+/// Every account may watch the box `7<account % 20>`.
+struct ManyBoxes;
+
+impl MailboxLookup for ManyBoxes {
+    fn mailbox(&self, account: &str, _requested: Option<&str>) -> Option<MailboxKey> {
+        let n: u32 = account.strip_prefix("acct")?.parse().ok()?;
+        Some(boxkey(&format!("7{:02}", n % 20)))
+    }
+    fn summary(&self, _mailbox: &MailboxKey) -> Summary {
+        Summary { new: 1, old: 0 }
+    }
+}
+
+/// CPU cost figures (run with `--ignored --nocapture`, release build for real numbers).
+#[test]
+#[ignore]
+fn bench_subscribe_and_fanout() {
+    let mut f = fixture();
+    let requests: Vec<(String, Request)> = (0..2000)
+        .map(|i| {
+            let contact = format!("Contact: <sip:p@127.0.0.1:{}>", 10_000 + i);
+            (
+                format!("acct{}", i / 10),
+                subscribe(&format!("b{i}"), None, 1, &[&contact]),
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    for (account, req) in &requests {
+        let out = f
+            .subs
+            .handle_subscribe(req, account, &ManyBoxes, f.peer, f.now, &mut f.ids);
+        assert_eq!(out.response.status, 200);
+        for n in &out.notify {
+            let _ = n.request.to_bytes();
+        }
+    }
+    let per_subscribe = started.elapsed() / 2000;
+    // Clear the in-flight NOTIFYs so the fan-out below sends.
+    let later = f.now + Duration::from_secs(40);
+    let started = Instant::now();
+    let mut sent = 0;
+    for round in 0..50u32 {
+        for b in 0..20 {
+            let key = boxkey(&format!("7{b:02}"));
+            let at = later + Duration::from_secs(u64::from(round) * 40);
+            let out = f
+                .subs
+                .notify_all(&key, Summary { new: round, old: 0 }, at, &mut f.ids);
+            sent += out.len();
+            for n in &out {
+                let _ = n.request.to_bytes();
+            }
+        }
+    }
+    let per_notify = started.elapsed() / u32::try_from(sent).unwrap();
+    println!("{} subscriptions; {per_subscribe:?} per SUBSCRIBE handled (200 + NOTIFY built and printed); {sent} NOTIFYs fanned out, {per_notify:?} each", f.subs.len());
+}
