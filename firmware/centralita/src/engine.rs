@@ -35,6 +35,10 @@ pub struct Engine {
     pub resolved: mpsc::UnboundedReceiver<(ResolveKey, Vec<Peer>)>,
     /// Where `status.json` is written.
     pub data_dir: std::path::PathBuf,
+    /// DTMF and ends of playbacks/recordings from the media relay.
+    pub media_events: mpsc::Receiver<pbx::MediaEvent>,
+    /// What call applications decided, for the app-effects thread.
+    pub effects_out: std::sync::mpsc::Sender<pbx::call::AppEffect>,
 }
 
 /// How often `status.json` is refreshed.
@@ -49,6 +53,12 @@ const UNREGISTER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Requests from other parts of the daemon.
 pub enum Control {
     ReplaceDirectory(std::sync::Arc<pbx::Directory>),
+    /// A voicemail box's messages as the store now holds them.
+    Mailbox {
+        tenant_id: u32,
+        box_id: String,
+        messages: Vec<pbx::media_config::StoredMessage>,
+    },
 }
 
 impl Engine {
@@ -90,7 +100,13 @@ impl Engine {
                 Some(control) = self.control.recv() => {
                     match control {
                         Control::ReplaceDirectory(dir) => self.pbx.set_directory(dir, Instant::now()),
+                        Control::Mailbox { tenant_id, box_id, messages } => {
+                            self.pbx.set_mailbox(tenant_id, &box_id, messages, Instant::now());
+                        }
                     }
+                }
+                Some(event) = self.media_events.recv() => {
+                    self.pbx.handle_media_event(event, Instant::now());
                 }
                 _ = status_tick.tick() => {
                     let status = crate::status::snapshot(&self.pbx, Instant::now());
@@ -171,6 +187,11 @@ impl Engine {
                 vec![TransportKind::Udp],
                 self.resolved_tx.clone(),
             );
+        }
+        while let Some(effect) = self.pbx.poll_effect() {
+            if self.effects_out.send(effect).is_err() {
+                tracing::error!("app-effects thread is gone; a voicemail or prompt was not stored");
+            }
         }
         while let Some(cdr) = self.pbx.poll_cdr() {
             if self.cdr_out.send(cdr).is_err() {

@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod admin;
+mod app_effects;
 mod config;
 mod engine;
 mod resolver;
@@ -13,6 +14,7 @@ mod route_cmd;
 mod rtp_relay;
 mod run;
 mod snapshot;
+mod snapshot_media;
 mod status;
 mod tcp;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 pub fn route(data: &Path, did: &str, caller: &str, at: Option<&str>) -> anyhow::Result<()> {
     let store = store::Store::open(data)?;
-    let directory = crate::snapshot::load(&store)?;
+    let directory = crate::snapshot::load(&store, data)?;
     let table = &directory.routes;
     let Some(route) = table.did(did) else {
         bail!("DID {did} is not configured on this box");

@@ -58,7 +58,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
-    let directory = Arc::new(crate::snapshot::load(&store)?);
+    let directory = Arc::new(crate::snapshot::load(&store, &args.data)?);
     tracing::info!(
         accounts = directory.account_count(),
         dids = directory.routes.len(),
@@ -89,6 +89,10 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
 
     let (cdr_tx, cdr_rx) = std::sync::mpsc::channel::<Cdr>();
     let cdr_thread = spawn_cdr_writer(args.data.clone(), cdr_rx)?;
+    // The media relay's events (DTMF, playback and recording ends) for the call brain.
+    // TODO(engine): replaced by the relay's own channel once it reports events.
+    let (_media_events_tx, media_events_rx) = mpsc::channel::<pbx::MediaEvent>(4096);
+    let (effects_tx, effects_rx) = std::sync::mpsc::channel::<pbx::call::AppEffect>();
 
     let config = PbxConfig {
         sip_addr,
@@ -120,7 +124,13 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
     let (resolved_tx, resolved_rx) = mpsc::unbounded_channel();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (tcp_tx, tcp_rx) = mpsc::channel(1024);
-    let (control_tx, control_rx) = mpsc::channel(16);
+    let (control_tx, control_rx) = mpsc::channel(256);
+    let effects_thread = crate::app_effects::spawn(
+        args.data.clone(),
+        effects_rx,
+        control_tx.clone(),
+        Box::new(|| {}),
+    )?;
     let registry = TcpRegistry::default();
     tokio::spawn(crate::tcp::serve(tcp_listener, registry.clone(), tcp_tx));
     let engine = Engine {
@@ -135,6 +145,8 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         resolved_tx,
         resolved: resolved_rx,
         data_dir: args.data.clone(),
+        media_events: media_events_rx,
+        effects_out: effects_tx,
     };
     let engine_task = tokio::spawn(engine.run());
 
@@ -163,6 +175,8 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
     let _ = engine_task.await;
     // The engine owned the last CDR sender: the writer drains what is queued and exits.
     let _ = tokio::task::spawn_blocking(move || cdr_thread.join()).await;
+    // The engine also owned the effects sender: pending voicemails are stored before exit.
+    let _ = tokio::task::spawn_blocking(move || effects_thread.join()).await;
     Ok(())
 }
 
@@ -224,7 +238,7 @@ async fn wait_for_stop(
             _ = term.recv() => return Ok(()),
             _ = int.recv() => return Ok(()),
             _ = hup.recv() => {
-                match Store::open(data).and_then(|s| crate::snapshot::load(&s)) {
+                match Store::open(data).and_then(|s| crate::snapshot::load(&s, data)) {
                     Ok(dir) => {
                         tracing::info!(accounts = dir.account_count(), "configuration reloaded");
                         let _ = control.send(Control::ReplaceDirectory(Arc::new(dir))).await;

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use store::document::model::{Destination as StoredDestination, TenantDocument};
 use store::Store;
 
-pub fn load(store: &Store) -> Result<Directory, store::StoreError> {
+pub fn load(store: &Store, data_dir: &std::path::Path) -> Result<Directory, store::StoreError> {
     let mut directory = Directory::default();
+    directory.media.data_dir = data_dir.to_path_buf();
     for tenant in store.tenant_ids()? {
         let doc = store.export_document(tenant)?;
         add_tenant(&mut directory, &doc);
@@ -86,6 +87,7 @@ pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
             },
         );
     }
+    crate::snapshot_media::add_media(directory, doc, &resolve);
     let not_yet = [
         (
             "queue",
@@ -94,14 +96,6 @@ pub fn add_tenant(directory: &mut Directory, doc: &TenantDocument) {
                 .map(|q| q.number.as_str())
                 .collect::<Vec<_>>(),
         ),
-        (
-            "voicemail",
-            doc.voicemail_boxes
-                .iter()
-                .map(|v| v.number.as_str())
-                .collect(),
-        ),
-        ("ivr", doc.ivrs.iter().map(|i| i.number.as_str()).collect()),
         (
             "conference",
             doc.conference_rooms
@@ -246,12 +240,9 @@ mod tests {
         );
         assert_eq!(
             d.resolve(20191, "700"),
-            DialTarget::NotYetRouted { kind: "voicemail" }
+            DialTarget::Voicemail("vm700".into())
         );
-        assert_eq!(
-            d.resolve(20191, "7000"),
-            DialTarget::NotYetRouted { kind: "ivr" }
-        );
+        assert!(matches!(d.resolve(20191, "7000"), DialTarget::Ivr(_)));
         assert_eq!(
             d.resolve(20191, "800"),
             DialTarget::NotYetRouted { kind: "conference" }

@@ -37,4 +37,6 @@ pub struct Cdr {
     /// What ended the call, e.g. `caller-bye`, `callee-bye`, `cancel`, `busy`, `no-answer`,
     /// `unknown-number`, `sip-486`.
     pub hangup_cause: String,
+    /// The call's recording (both parties), when the tenant records calls.
+    pub recording: Option<std::path::PathBuf>,
 }

@@ -57,7 +57,11 @@ pub enum DialTarget {
         number: String,
         display_name: String,
     },
-    /// A destination this build does not route yet (queue, IVR, voicemail, conference): the
+    /// An IVR, by id.
+    Ivr(String),
+    /// A voicemail box, by id: dialled from an extension it opens the box menu.
+    Voicemail(String),
+    /// A destination this build does not route yet (queue, conference): the
     /// caller gets 503 and the attempt is logged, never silently dropped.
     NotYetRouted {
         kind: &'static str,
@@ -95,6 +99,8 @@ pub struct Directory {
     /// Networks never banned by the SIP guard (the manual's "Lista blanca").
     pub allow_list: Vec<crate::guard::AllowNet>,
     pub routes: RoutingTable,
+    /// IVRs, voicemail boxes, prompts, music on hold, recording.
+    pub media: crate::media_config::MediaConfig,
 }
 
 impl Directory {

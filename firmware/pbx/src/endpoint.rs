@@ -71,6 +71,8 @@ pub trait WallClock: Send {
     fn unix_ms(&self) -> i64;
 }
 
+mod media_events;
+
 pub struct Pbx {
     config: PbxConfig,
     txn: TransactionLayer,
@@ -85,6 +87,10 @@ pub struct Pbx {
     media: Box<dyn MediaControl + Send>,
     clock: Box<dyn WallClock>,
     cdrs: VecDeque<Cdr>,
+    /// What call applications hand to the daemon (voicemail, prompts).
+    effects: VecDeque<crate::call::AppEffect>,
+    /// Voicemail messages per box (kept current by the daemon), for menus and MWI.
+    mailboxes: crate::media_config::Mailboxes,
     /// Monotonic origin for nonce timestamps.
     epoch: Instant,
     next_expire_sweep: Instant,
@@ -123,6 +129,8 @@ impl Pbx {
             media,
             clock,
             cdrs: VecDeque::new(),
+            effects: VecDeque::new(),
+            mailboxes: Default::default(),
             epoch: now,
             next_expire_sweep: now + Duration::from_secs(1),
             malformed: 0,
@@ -304,6 +312,8 @@ impl Pbx {
             cdrs: &mut self.cdrs,
             now,
             unix_ms,
+            effects: &mut self.effects,
+            mailboxes: &self.mailboxes,
         };
         f(&mut self.calls, &mut ctx)
     }

@@ -19,6 +19,7 @@ pub mod guard;
 pub mod ids;
 pub mod info_dtmf;
 pub mod media;
+pub mod media_config;
 pub mod mwi;
 pub mod registrar;
 pub mod routing;

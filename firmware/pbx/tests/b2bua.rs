@@ -326,11 +326,12 @@ fn unknown_number_404_and_unregistered_480_and_queue_503() {
 #[test]
 fn codec_mismatch_gets_488_and_bad_sdp_400() {
     let mut w = world();
-    let opus_only = "v=0\no=x 1 1 IN IP4 10.0.0.10\ns=-\nc=IN IP4 10.0.0.10\nt=0 0\nm=audio 20000 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n";
+    // GSM is a codec the box neither relays nor transcodes.
+    let gsm_only = "v=0\no=x 1 1 IN IP4 10.0.0.10\ns=-\nc=IN IP4 10.0.0.10\nt=0 0\nm=audio 20000 RTP/AVP 3\na=rtpmap:3 GSM/8000\n";
     let challenge = {
         w.send(
             addr(A),
-            &with_body(&invite_head("11", "z9hG4bKc1", 1, ""), opus_only),
+            &with_body(&invite_head("11", "z9hG4bKc1", 1, ""), gsm_only),
         );
         w.responses(addr(A)).pop().unwrap()
     };
@@ -344,7 +345,7 @@ fn codec_mismatch_gets_488_and_bad_sdp_400() {
                 2,
                 &format!("Proxy-Authorization: {auth}\n"),
             ),
-            opus_only,
+            gsm_only,
         ),
     );
     assert!(w.responses(addr(A)).iter().any(|r| r.status == 488));

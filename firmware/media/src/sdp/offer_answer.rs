@@ -149,11 +149,13 @@ fn is_relayable_audio(m: &MediaDescription) -> bool {
     m.media.eq_ignore_ascii_case("audio") && m.port != 0 && m.protocol.starts_with("RTP/")
 }
 
-/// Codecs the relay carries unchanged. Opus joins when transcoding arrives.
+/// Codecs the box handles (relays, transcodes, plays and records).
 fn is_relayable_codec(encoding: &str, clock_rate: u32) -> bool {
     let is = |name: &str| encoding.eq_ignore_ascii_case(name);
     if is("PCMU") || is("PCMA") || is("G722") {
         clock_rate == 8000
+    } else if is("opus") {
+        clock_rate == 48000
     } else {
         is("telephone-event")
     }

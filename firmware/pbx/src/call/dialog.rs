@@ -33,6 +33,22 @@ impl Calls {
         if let Some(key) = call.invite_key.take() {
             self.by_invite.remove(&key);
         }
+        if std::mem::take(&mut call.a_late_answer) {
+            // The box offered in its 2xx (an application answered a late-offer caller).
+            if let Some(media) = call.media {
+                match call.sdp.answer_to_box(&req.body) {
+                    Ok((format, remote)) => {
+                        ctx.media.set_format(media.id, Side::A, format);
+                        call.a_format = Some(format);
+                        if let Some(addr) = remote {
+                            ctx.media.set_remote(media.id, Side::A, addr);
+                        }
+                    }
+                    Err(problem) => tracing::info!(?problem, "caller's answer in ACK unusable"),
+                }
+            }
+            return;
+        }
         let (Some(cseq), Some(b)) = (call.b_ack_pending.take(), call.b.as_ref()) else {
             return;
         };
@@ -46,6 +62,7 @@ impl Calls {
                     if let Some(addr) = answer.remote {
                         ctx.media.set_remote(media.id, Side::A, addr);
                     }
+                    super::responses::apply_formats(ctx, media.id, answer.formats);
                     body = Some(answer.body);
                 }
                 Err(problem) => tracing::info!(?problem, "caller's answer in ACK unusable"),
@@ -76,7 +93,17 @@ impl Calls {
                 Side::A => "caller-bye",
                 Side::B => "callee-bye",
             };
+            if side == Side::A {
+                self.app_caller_gone(ctx, id);
+            }
             self.hang_up(ctx, id, Some(side), cause);
+            return true;
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return false;
+        };
+        if side == Side::A && call.app.is_some() {
+            self.in_app_request(ctx, id, &key, &req);
             return true;
         }
         let Some(call) = self.calls.get_mut(&id) else {
@@ -186,11 +213,84 @@ impl Calls {
                     if let Some(addr) = anchored.remote {
                         ctx.media.set_remote(media.id, responder, addr);
                     }
+                    super::responses::apply_formats(ctx, media.id, anchored.formats);
                     out.headers.push(HeaderName::ContentType, "application/sdp");
                     out.body = anchored.body;
                 }
             }
         }
         ctx.txn.send_response(server, out, ctx.now);
+    }
+}
+
+impl Calls {
+    /// A request from the caller while the box itself talks to it (IVR, voicemail): DTMF by INFO
+    /// goes to the application, a re-INVITE is answered by the box, the rest is acknowledged.
+    fn in_app_request(
+        &mut self,
+        ctx: &mut CallContext<'_>,
+        id: u64,
+        key: &ServerTxKey,
+        req: &Request,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let content_type = req.content_type().unwrap_or_default().to_string();
+        let mut ok = Response::for_request(req, 200, "OK", None);
+        match req.method {
+            Method::Info => {
+                let digit = crate::info_dtmf::parse(&content_type, &req.body);
+                ctx.txn.send_response(key, ok, ctx.now);
+                if let Some(digit) = digit {
+                    self.app_dtmf(ctx, id, digit);
+                }
+                return;
+            }
+            Method::Invite | Method::Update if !req.body.is_empty() => {
+                let Some(media) = call.media else {
+                    return;
+                };
+                let prefer = call.a_format.map(|f| f.codec);
+                let answered = call.sdp.take_offer(Side::A, &req.body).and_then(|()| {
+                    call.sdp
+                        .answer_as_box(Side::A, ctx.config.media_ip, media, prefer)
+                });
+                match answered {
+                    Ok((anchored, format)) => {
+                        ctx.media.set_format(media.id, Side::A, format);
+                        call.a_format = Some(format);
+                        if let Some(addr) = anchored.remote {
+                            ctx.media.set_remote(media.id, Side::A, addr);
+                        }
+                        ok.headers.push(
+                            HeaderName::Contact,
+                            super::contact_value(ctx.config.sip_addr),
+                        );
+                        ok.headers.push(HeaderName::ContentType, "application/sdp");
+                        ok.body = anchored.body;
+                    }
+                    Err(problem) => {
+                        let status = problem.status();
+                        let resp = Response::for_request(req, status, reason_phrase(status), None);
+                        ctx.txn.send_response(key, resp, ctx.now);
+                        return;
+                    }
+                }
+            }
+            Method::Invite => {
+                // No offer: ours is the last answer we gave (RFC 3261 §14.2).
+                if let Some(body) = call.sdp.last_to_a() {
+                    ok.headers.push(
+                        HeaderName::Contact,
+                        super::contact_value(ctx.config.sip_addr),
+                    );
+                    ok.headers.push(HeaderName::ContentType, "application/sdp");
+                    ok.body = body;
+                }
+            }
+            _ => {}
+        }
+        ctx.txn.send_response(key, ok, ctx.now);
     }
 }

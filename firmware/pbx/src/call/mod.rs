@@ -1,14 +1,21 @@
 //! The B2BUA: each call is two dialogs (leg A towards the caller, leg B towards the callee) with media
 //! anchored on the box. This file holds the call table and its indexes; [`setup`] the initial INVITE
 //! (forking to every registered contact of the callee), [`dialog`] what happens inside dialogs.
+mod app;
+mod app_build;
 mod client_index;
 mod dialog;
+mod features;
 mod leg;
+mod negotiate_shim;
+mod recording;
 mod responses;
 pub mod sdp;
+mod sdp_codecs;
 mod setup;
 pub mod targets;
 
+pub use app::{AppAction, AppEffect};
 pub use leg::{contact_value, host, host_port, via_value, Leg};
 pub use setup::Origin;
 
@@ -39,6 +46,10 @@ pub struct CallContext<'a> {
     pub cdrs: &'a mut VecDeque<Cdr>,
     pub now: Instant,
     pub unix_ms: i64,
+    /// What call applications hand to the daemon (voicemail to store, prompts to keep).
+    pub effects: &'a mut VecDeque<AppEffect>,
+    /// Voicemail messages per box, for the box menu.
+    pub mailboxes: &'a crate::media_config::Mailboxes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +146,18 @@ struct Call {
     ring_deadline: Option<Instant>,
     /// Best failure seen from the forks (486 wins over 480 etc).
     best_failure: Option<u16>,
+    /// The application the box runs on the caller's leg (IVR, voicemail, prompt).
+    app: Option<app::AppRun>,
+    /// The box answered the caller itself (an application); leg B, if any, comes later.
+    box_answered: bool,
+    /// The caller's INVITE carried an offer.
+    a_offered: bool,
+    /// The box offered in its 2xx to a late-offer caller; the answer comes in the ACK.
+    a_late_answer: bool,
+    /// The caller's negotiated format once known.
+    a_format: Option<crate::media::SideFormat>,
+    /// The call's recording file (tenant with recording on), for the CDR.
+    recording: Option<std::path::PathBuf>,
 }
 
 #[derive(Default)]
@@ -147,6 +170,10 @@ pub struct Calls {
     deadlines: BTreeSet<(Instant, u64)>,
     /// Calls holding an outside line, per tenant (the concurrent outbound cap).
     outbound: crate::dialplan::OutboundCalls<u64>,
+    /// Media id to call id (media events name the media id).
+    by_media: HashMap<u64, u64>,
+    /// Applications whose call ended while a recording was still being closed.
+    orphans: HashMap<u64, app::Orphan>,
 }
 
 impl Calls {
@@ -169,11 +196,14 @@ impl Calls {
                 break;
             }
             self.deadlines.remove(&(at, id));
-            let ringing = self
-                .calls
-                .get(&id)
-                .is_some_and(|c| c.state == CallState::Ringing);
-            if ringing {
+            let Some(call) = self.calls.get(&id) else {
+                continue;
+            };
+            if call.app.as_ref().is_some_and(|r| r.deadline == Some(at)) {
+                self.app_timeout(ctx, id);
+                continue;
+            }
+            if call.state == CallState::Ringing && call.ring_deadline == Some(at) {
                 self.on_ring_timeout(ctx, id);
             }
         }
@@ -210,6 +240,9 @@ impl Calls {
         if let Some(at) = call.ring_deadline {
             self.deadlines.insert((at, id));
         }
+        if let Some(m) = call.media {
+            self.by_media.insert(m.id, id);
+        }
         self.calls.insert(id, call);
         id
     }
@@ -245,6 +278,11 @@ impl Calls {
                     Some(&tag_of(&call.a.local_header)),
                 );
                 ctx.txn.send_response(&key, resp, ctx.now);
+            } else if call.box_answered && call.state != CallState::Ended {
+                // The box answered the caller (an IVR sent it on): nobody took the call.
+                let bye = call.a.request(Method::Bye, ctx.config.sip_addr, ctx.ids);
+                let key = ctx.txn.send_request(bye, call.a.peer, ctx.now);
+                self.by_client.insert(key, (id, ClientPurpose::Fire));
             }
         }
         self.cancel_forks(ctx, id);
@@ -310,8 +348,18 @@ impl Calls {
         };
         if call.state != CallState::Ended {
             call.state = CallState::Ended;
+            if let Some(run) = call.app.take() {
+                if let Some(at) = run.deadline {
+                    self.deadlines.remove(&(at, id));
+                }
+                self.keep_orphan(ctx.now, id, run);
+            }
+            let Some(call) = self.calls.get_mut(&id) else {
+                return;
+            };
             self.outbound.finish(call.tenant_id, &id);
             if let Some(m) = call.media.take() {
+                self.by_media.remove(&m.id);
                 ctx.media.close(m.id);
             }
             let billable_secs = call
@@ -333,6 +381,7 @@ impl Calls {
                 caller_id_presented: call.caller_id_presented.clone(),
                 trunk: call.trunk.clone(),
                 hangup_cause: cause.to_string(),
+                recording: call.recording.take(),
             });
             if let Some(out) = call.out_leg.take() {
                 // Another fork answering (the extension, not the twinned mobile) means this leg
@@ -356,6 +405,7 @@ impl Calls {
                     caller_id_presented: call.caller_id_presented.clone(),
                     trunk: out.trunk,
                     hangup_cause: cause.to_string(),
+                    recording: None,
                 });
             }
             if let Some(at) = call.ring_deadline.take() {

@@ -109,6 +109,7 @@ impl Calls {
                     if let Some(addr) = answer.remote {
                         ctx.media.set_remote(media.id, Side::B, addr);
                     }
+                    apply_formats(ctx, media.id, answer.formats);
                     relay
                         .headers
                         .push(HeaderName::ContentType, "application/sdp");
@@ -164,7 +165,9 @@ impl Calls {
             .as_ref()
             .is_some_and(|b| b.remote_tag == leg.remote_tag);
         let late_offer = call.b_offer.is_empty();
-        let winner = first_2xx && call.state == CallState::Ringing && call.a_invite.is_some();
+        let box_leg = call.box_answered && call.a_invite.is_none();
+        let winner =
+            first_2xx && call.state == CallState::Ringing && (call.a_invite.is_some() || box_leg);
         if is_live_dialog && call.b_ack_pending.is_some() {
             return; // a retransmission while the caller's answer is awaited: its ACK comes then
         }
@@ -181,13 +184,41 @@ impl Calls {
         if !first_2xx || is_live_dialog {
             return; // a retransmission: the ACK above was all it needed
         }
-        if call.state != CallState::Ringing || call.a_invite.is_none() {
+        if call.state != CallState::Ringing || !winner {
             // Answered after the caller gave up, or a second fork answered: hang it up.
             let mut leg = leg;
             let bye = leg.request(Method::Bye, ctx.config.sip_addr, ctx.ids);
             let k = ctx.txn.send_request(bye, leg.peer, ctx.now);
             self.by_client.insert(k, (id, ClientPurpose::Fire));
             self.forget_if_settled(id);
+            return;
+        }
+        if box_leg {
+            // The box answered the caller itself (an IVR sent it here): connect the new leg.
+            let Some(media) = call.media else {
+                return;
+            };
+            match call.sdp.answer_to_box(&resp.body) {
+                Ok((format, remote)) => {
+                    ctx.media.set_format(media.id, Side::B, format);
+                    if let Some(addr) = remote {
+                        ctx.media.set_remote(media.id, Side::B, addr);
+                    }
+                }
+                Err(problem) => tracing::info!(?problem, "callee answered with unusable SDP"),
+            }
+            ctx.media.connect(media.id);
+            super::recording::start_if_enabled(ctx, call);
+            call.b = Some(leg);
+            call.caller_id_presented = Some(caller_id);
+            if let (true, Some(out)) = (through_trunk, call.out_leg.as_mut()) {
+                out.answered = true;
+            }
+            call.state = CallState::Answered;
+            if let Some(at) = call.ring_deadline.take() {
+                self.deadlines.remove(&(at, id));
+            }
+            self.cancel_forks(ctx, id);
             return;
         }
         let Some((key, invite)) = call.a_invite.take() else {
@@ -222,6 +253,7 @@ impl Calls {
                         if let Some(addr) = answer.remote {
                             ctx.media.set_remote(media.id, Side::B, addr);
                         }
+                        apply_formats(ctx, media.id, answer.formats);
                         body = Some(answer.body);
                     }
                     Err(problem) => {
@@ -237,6 +269,7 @@ impl Calls {
             ok.body = body;
         }
         ctx.txn.send_response(&key, ok, ctx.now);
+        super::recording::start_if_enabled(ctx, call);
         // The INVITE key stays mapped so a missing ACK (Timer H/L) can end the call.
         call.b = Some(leg);
         call.caller_id_presented = Some(caller_id);
@@ -434,6 +467,20 @@ impl Calls {
         if ringing {
             self.fail_ringing(ctx, id, 487, Disposition::NoAnswer, "cancel");
         }
+    }
+}
+
+/// Tells the relay which codec each leg uses after an offer/answer (it transcodes when they
+/// differ).
+pub(super) fn apply_formats(
+    ctx: &mut CallContext<'_>,
+    media_id: u64,
+    formats: Option<super::sdp::Formats>,
+) {
+    if let Some(f) = formats {
+        ctx.media.set_format(media_id, Side::A, f.a);
+        ctx.media.set_format(media_id, Side::B, f.b);
+        ctx.media.connect(media_id);
     }
 }
 

@@ -80,6 +80,7 @@ impl Calls {
                     _ => Disposition::Failed,
                 },
                 hangup_cause: cause.to_string(),
+                recording: None,
             });
         };
         let reject = |ctx: &mut CallContext<'_>, status: u16, cause: &str| {
@@ -117,6 +118,7 @@ impl Calls {
             sdp::Anchored {
                 body: Vec::new(),
                 remote: None,
+                formats: None,
             }
         } else {
             match call_sdp.forward_offer(&req.body, Side::A, ctx.config.media_ip, media) {
@@ -133,6 +135,7 @@ impl Calls {
         let trying = Response::for_request(&req, 100, "Trying", None);
         ctx.txn.send_response(&key, trying, ctx.now);
 
+        let a_offered = !req.body.is_empty();
         let local_tag = ctx.ids.tag();
         let to_value = req.headers.get(&HeaderName::To).unwrap_or_default();
         let a = Leg {
@@ -189,6 +192,12 @@ impl Calls {
             answer_ms: None,
             ring_deadline: None,
             best_failure: None,
+            app: None,
+            box_answered: false,
+            a_offered,
+            a_late_answer: false,
+            a_format: None,
+            recording: None,
         };
         let id = self.insert(call);
         self.ring(ctx, id, targets);
@@ -196,6 +205,9 @@ impl Calls {
 
     /// Sends INVITEs to every target and (re)arms the ring timer of the call.
     pub(super) fn ring(&mut self, ctx: &mut CallContext<'_>, id: u64, mut targets: Targets) {
+        if let Some(app) = targets.app.take() {
+            return self.start_app(ctx, id, app);
+        }
         let Some(tenant_id) = self.calls.get(&id).map(|c| c.tenant_id) else {
             return;
         };
@@ -343,23 +355,32 @@ fn decide(
                 },
                 internal_only: account.internal_only,
             };
-            let (direction, route) = match ctx.directory.resolve(account.tenant_id, &dialled) {
-                DialTarget::Extension(username) => {
-                    (Direction::Internal, Ok(Destination::Extension(username)))
-                }
-                DialTarget::Alias { number, .. } => {
-                    match ctx.directory.resolve(account.tenant_id, &number) {
-                        DialTarget::Extension(username) => {
-                            (Direction::Internal, Ok(Destination::Extension(username)))
-                        }
-                        _ => outbound(ctx, &account, &number, &mut caller),
+            let feature = super::features::feature_code(ctx, &account, &dialled);
+            let (direction, route) = match feature {
+                Some(dest) => (Direction::Internal, Ok(dest)),
+                None => match ctx.directory.resolve(account.tenant_id, &dialled) {
+                    DialTarget::Extension(username) => {
+                        (Direction::Internal, Ok(Destination::Extension(username)))
                     }
-                }
-                DialTarget::NotYetRouted { kind } => {
-                    tracing::warn!(%dialled, kind, "destination kind not routed by this build: 503");
-                    (Direction::Internal, Err(refused(503, "not-routed")))
-                }
-                DialTarget::Unknown => outbound(ctx, &account, &dialled, &mut caller),
+                    DialTarget::Alias { number, .. } => {
+                        match ctx.directory.resolve(account.tenant_id, &number) {
+                            DialTarget::Extension(username) => {
+                                (Direction::Internal, Ok(Destination::Extension(username)))
+                            }
+                            _ => outbound(ctx, &account, &number, &mut caller),
+                        }
+                    }
+                    DialTarget::Ivr(ivr) => (Direction::Internal, Ok(Destination::Ivr(ivr))),
+                    // An extension dialling a box's number gets its menu (PIN, messages).
+                    DialTarget::Voicemail(vm) => {
+                        (Direction::Internal, Ok(Destination::VoicemailMenu(vm)))
+                    }
+                    DialTarget::NotYetRouted { kind } => {
+                        tracing::warn!(%dialled, kind, "destination kind not routed by this build: 503");
+                        (Direction::Internal, Err(refused(503, "not-routed")))
+                    }
+                    DialTarget::Unknown => outbound(ctx, &account, &dialled, &mut caller),
+                },
             };
             // An outgoing CDR names the number the provider was asked for (an alias or a DID OUT
             // prefix resolved), so it matches the provider's bill and the number filters.
@@ -426,16 +447,17 @@ fn decide(
             let route = match &routed {
                 None => Err(refused(404, "unknown-did")),
                 Some(r) if r.tenant_id != tenant_id => Err(refused(404, "unknown-did")),
-                Some(r) => match &r.destination {
-                    Some(d) => Ok(d.clone()),
-                    None => Err(refused(480, "no-route-rule")),
+                Some(r) => match (&r.destination, &r.prompt) {
+                    // The rule's prompt plays first (the box answers), then its destination.
+                    (Some(d), Some(prompt)) => {
+                        Ok(Destination::PromptThen(prompt.clone(), Box::new(d.clone())))
+                    }
+                    (Some(d), None) => Ok(d.clone()),
+                    (None, _) => Err(refused(480, "no-route-rule")),
                 },
             };
             if let Some(prefix) = routed.as_ref().and_then(|r| r.prefix.as_ref()) {
                 display = format!("{prefix}{display}");
-            }
-            if let Some(prompt) = routed.as_ref().and_then(|r| r.prompt.as_ref()) {
-                tracing::info!(%prompt, "route rule prompt skipped: the media server comes later");
             }
             // The configured DID, however the provider spelled it (+34..., national).
             let configured_did = routed

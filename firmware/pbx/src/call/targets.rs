@@ -70,6 +70,22 @@ pub struct Targets {
     pub fallback_owner: Option<String>,
     /// The callee, for CDRs (extension number or external number).
     pub label: String,
+    /// The box itself answers (IVR, voicemail, prompt): `forks` is empty.
+    pub app: Option<Destination>,
+}
+
+impl Targets {
+    fn app(dest: Destination) -> Targets {
+        Targets {
+            forks: Vec::new(),
+            ring_seconds: 0,
+            on_busy: None,
+            on_no_answer: None,
+            fallback_owner: None,
+            label: String::new(),
+            app: Some(dest),
+        }
+    }
 }
 
 /// Why a destination cannot be rung, and what the caller hears.
@@ -137,11 +153,13 @@ pub fn resolve(
                 }
             }
             Destination::Hangup => return Err(unreachable(603, "hangup")),
-            Destination::Queue(_)
-            | Destination::Voicemail(_)
+            Destination::Voicemail(_)
             | Destination::Ivr(_)
-            | Destination::Conference(_)
-            | Destination::PromptThenHangup(_) => {
+            | Destination::PromptThenHangup(_)
+            | Destination::VoicemailMenu(_)
+            | Destination::RecordPrompt(_)
+            | Destination::PromptThen(..) => return Ok(Targets::app(dest)),
+            Destination::Queue(_) | Destination::Conference(_) => {
                 tracing::warn!(destination = %dest.describe(), "destination not routed by this build: 503");
                 return Err(unreachable(503, "not-routed"));
             }
@@ -202,6 +220,7 @@ fn extension(
         });
     }
     Ok(Targets {
+        app: None,
         forks,
         ring_seconds: account.ring_seconds.max(1),
         on_busy: account.forward_busy.clone(),
@@ -307,6 +326,7 @@ pub(super) fn external_via(
         }
     };
     Ok(Targets {
+        app: None,
         forks: vec![ForkTarget {
             uri: Uri::sip(Some(number), domain, None),
             peer,

@@ -22,6 +22,12 @@ pub enum Destination {
     /// Another DID's rules (its number).
     Did(String),
     PromptThenHangup(String),
+    /// A box's menu (PIN, play, delete): an extension dialled the box number. Never configured.
+    VoicemailMenu(String),
+    /// Record a prompt from the phone into `tel-<slot>` (feature code). Never configured.
+    RecordPrompt(String),
+    /// Play a prompt, then go on to the destination (a route rule's prompt). Never configured.
+    PromptThen(String, Box<Destination>),
 }
 
 impl Destination {
@@ -36,6 +42,9 @@ impl Destination {
             Destination::Conference(c) => format!("conference {c}"),
             Destination::Did(d) => format!("the rules of DID {d}"),
             Destination::PromptThenHangup(p) => format!("prompt {p} then hang up"),
+            Destination::VoicemailMenu(v) => format!("the menu of voicemail {v}"),
+            Destination::RecordPrompt(slot) => format!("recording prompt tel-{slot}"),
+            Destination::PromptThen(p, d) => format!("prompt {p} then {}", d.describe()),
         }
     }
 }

@@ -1,0 +1,199 @@
+//! Which application a destination runs, configured from the directory snapshot.
+use super::app::AppKind;
+use super::{Call, CallContext};
+use crate::apps::{
+    App, AppCommand, AppInput, Ivr, IvrConfig, MenuConfig, MessageInfo, PromptThenHangup,
+    RecConfig, RecordPrompt, VmConfig, VoicemailDeposit, VoicemailMenu,
+};
+use crate::media::Playback;
+use crate::routing::Destination;
+use media::dsp::tone::SystemSound;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Longest voicemail message.
+const VOICEMAIL_MAX: Duration = Duration::from_secs(180);
+/// A voicemail recording ends after this much silence.
+const VOICEMAIL_SILENCE: Duration = Duration::from_secs(5);
+/// Shorter messages are discarded (a caller who hung up at the beep).
+const VOICEMAIL_MIN: Duration = Duration::from_secs(1);
+/// Longest prompt recorded from a phone.
+const PHONE_PROMPT_MAX: Duration = Duration::from_secs(120);
+/// Between digits of an extension dialled in an IVR.
+const IVR_INTER_DIGIT: Duration = Duration::from_secs(3);
+
+pub(super) fn build_app(
+    ctx: &CallContext<'_>,
+    call: &Call,
+    dest: &Destination,
+) -> Option<(Box<dyn App + Send>, AppKind)> {
+    let media = &ctx.directory.media;
+    let tenant = call.tenant_id;
+    let prompt = |id: &str| media.prompt(tenant, id).cloned().map(Playback::File);
+    match dest {
+        Destination::Ivr(id) => {
+            let def = media.ivr(tenant, id)?;
+            let config = IvrConfig {
+                id: id.clone(),
+                // A missing prompt file still lets callers dial (the IVR waits in silence).
+                prompt: def
+                    .prompt
+                    .clone()
+                    .map(Playback::File)
+                    .unwrap_or(Playback::System(SystemSound::Invalid)),
+                allow_extensions: def.allow_extensions,
+                extensions: media.extensions(tenant),
+                options: def.options.clone(),
+                no_input: def.no_input.clone(),
+                no_input_timeout: Duration::from_secs(u64::from(def.no_input_seconds.max(1))),
+                inter_digit: IVR_INTER_DIGIT,
+            };
+            Some((Box::new(Ivr::new(config)), AppKind::Ivr))
+        }
+        Destination::Voicemail(id) => {
+            let def = media.voicemail(tenant, id)?;
+            let file = media
+                .data_dir
+                .join("voicemail")
+                .join(tenant.to_string())
+                .join(safe_component(id))
+                .join(format!(
+                    "{}-{:08x}.wav",
+                    ctx.unix_ms,
+                    short_hash(&call.a.call_id)
+                ));
+            let config = VmConfig {
+                box_id: id.clone(),
+                greeting: def
+                    .greeting
+                    .clone()
+                    .map(Playback::File)
+                    .unwrap_or(Playback::System(SystemSound::VoicemailGreeting)),
+                file,
+                max: VOICEMAIL_MAX,
+                silence: VOICEMAIL_SILENCE,
+                min: VOICEMAIL_MIN,
+            };
+            Some((Box::new(VoicemailDeposit::new(config)), AppKind::Voicemail))
+        }
+        Destination::VoicemailMenu(id) => {
+            let def = media.voicemail(tenant, id)?;
+            let messages = ctx
+                .mailboxes
+                .get(&(tenant, id.clone()))
+                .map(|list| {
+                    list.iter()
+                        .map(|m| MessageInfo {
+                            id: m.id,
+                            file: m.file.clone(),
+                            heard: m.heard,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let config = MenuConfig {
+                box_id: id.clone(),
+                pin: def.pin.clone(),
+                messages,
+            };
+            Some((
+                Box::new(VoicemailMenu::new(config)),
+                AppKind::Menu(id.clone()),
+            ))
+        }
+        Destination::RecordPrompt(slot) => {
+            let file = media
+                .data_dir
+                .join("prompts")
+                .join(tenant.to_string())
+                .join(format!("tel-{}.recording.wav", safe_component(slot)));
+            let config = RecConfig {
+                slot: slot.clone(),
+                file,
+                max: PHONE_PROMPT_MAX,
+            };
+            Some((Box::new(RecordPrompt::new(config)), AppKind::RecordPrompt))
+        }
+        Destination::PromptThenHangup(id) => Some((
+            Box::new(PromptThenHangup::new(prompt(id)?)),
+            AppKind::Prompt,
+        )),
+        Destination::PromptThen(id, next) => Some((
+            Box::new(PromptThen::new(prompt(id)?, (**next).clone())),
+            AppKind::Prompt,
+        )),
+        _ => None,
+    }
+}
+
+/// Distinguishes two messages left in the same millisecond (FNV-1a of the Call-ID).
+fn short_hash(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// Ids from the configuration are checked by the store; this keeps any odd one inside its folder.
+fn safe_component(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A route rule's prompt: play it, then go to the rule's destination (a digit skips it).
+struct PromptThen {
+    prompt: Option<Playback>,
+    next: Option<Destination>,
+    out: VecDeque<AppCommand>,
+}
+
+impl PromptThen {
+    fn new(prompt: Playback, next: Destination) -> PromptThen {
+        PromptThen {
+            prompt: Some(prompt),
+            next: Some(next),
+            out: VecDeque::new(),
+        }
+    }
+
+    fn go_on(&mut self) {
+        if let Some(next) = self.next.take() {
+            self.out.push_back(AppCommand::StopPlay);
+            self.out.push_back(AppCommand::Route(next));
+        }
+    }
+}
+
+impl App for PromptThen {
+    fn start(&mut self, _now: Instant) {
+        if let Some(what) = self.prompt.take() {
+            self.out.push_back(AppCommand::Play { what, token: 1 });
+        }
+    }
+
+    fn handle(&mut self, input: AppInput, _now: Instant) {
+        if matches!(input, AppInput::PlayDone(1)) {
+            self.go_on();
+        }
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn poll_command(&mut self) -> Option<AppCommand> {
+        self.out.pop_front()
+    }
+
+    fn caller_gone(&mut self, _now: Instant) {
+        self.next = None;
+    }
+}
