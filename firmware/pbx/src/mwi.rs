@@ -9,6 +9,18 @@
 //! [`Subscriptions::handle_notify_response`] / [`Subscriptions::handle_notify_timeout`]; expiry is
 //! driven by [`Subscriptions::poll_timeout`] / [`Subscriptions::handle_timeout`].
 //!
+//! Wiring in the endpoint (sketch):
+//! ```text
+//! Method::Subscribe (in or out of dialog) => authenticate like REGISTER, then
+//!     let out = mwi.handle_subscribe(&req, &account.username, &lookup, source, now, &mut ids);
+//!     reply(key, out.response); for n in out.notify { txn.send_request(n.request, n.peer, now) }
+//! TxEvent::Response { key, response } => first
+//!     if let Some(more) = mwi.handle_notify_response(&key, response.status, now, &mut ids) { send more }
+//! TxEvent::Timeout { key } => first  if mwi.handle_notify_timeout(&key) { done }
+//! counts of a box changed => send mwi.notify_all(&MailboxKey { tenant_id, number }, summary, now, &mut ids)
+//! poll_timeout: include mwi.poll_timeout(); handle_timeout: send mwi.handle_timeout(now, &mut ids)
+//! ```
+//!
 //! Choices worth knowing:
 //! * Every SUBSCRIBE (initial or in-dialog refresh) goes through `handle_subscribe`: a refresh is
 //!   recognised by its dialog (Call-ID + From tag), so the endpoint need not resolve a box for it.

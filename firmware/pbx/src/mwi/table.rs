@@ -6,7 +6,7 @@ use super::{
 };
 use crate::ids::Ids;
 use sip::builder::reason_phrase;
-use sip::message::{HeaderName, Method, Request, Response};
+use sip::message::{HeaderName, Method, Request, Response, SipHeaders};
 use sip::transaction::{ClientTxKey, Peer};
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -51,6 +51,19 @@ impl Subscriptions {
     /// Live subscriptions watching `mailbox`.
     pub fn watching(&self, mailbox: &MailboxKey) -> usize {
         self.by_mailbox.get(mailbox).map_or(0, Vec::len)
+    }
+
+    /// Whether `req` (Call-ID + From tag) belongs to one of the live subscription dialogs: lets
+    /// the endpoint route an in-dialog SUBSCRIBE here rather than to the calls.
+    pub fn has_dialog(&self, req: &Request) -> bool {
+        let (Some(call_id), Some(from)) = (req.call_id(), req.from_header()) else {
+            return false;
+        };
+        let Some(tag) = from.tag() else {
+            return false;
+        };
+        self.dialogs
+            .contains_key(&(call_id.to_string(), tag.to_string()))
     }
 
     /// An authenticated SUBSCRIBE (initial or refresh) of `account_username`, received from

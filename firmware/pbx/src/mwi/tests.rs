@@ -322,6 +322,16 @@ fn refresh_of_unknown_dialog_is_481_and_old_cseq_500() {
 }
 
 #[test]
+fn has_dialog_recognises_refreshes() {
+    let mut f = fixture();
+    assert!(!f.subs.has_dialog(&subscribe("c1", None, 1, &[])));
+    let out = f.handle(&subscribe("c1", None, 1, &[]));
+    let tag = out.response.to_tag().unwrap();
+    assert!(f.subs.has_dialog(&subscribe("c1", Some(&tag), 2, &[])));
+    assert!(!f.subs.has_dialog(&subscribe("c2", Some(&tag), 2, &[])));
+}
+
+#[test]
 fn late_retransmission_of_initial_subscribe_keeps_the_dialog() {
     let mut f = fixture();
     let first = f.handle(&subscribe("c1", None, 1, &[]));
