@@ -21,6 +21,7 @@ pub mod error;
 pub mod garbage;
 pub mod media_call;
 pub mod media_check;
+pub mod media_codec;
 pub mod media_flood;
 pub mod media_peer;
 pub mod media_setup;

@@ -11,7 +11,8 @@ use tempfile::TempDir;
 use crate::call::{self, Phone, PhoneOptions};
 use crate::daemon::Daemon;
 use crate::error::{HarnessError, Result};
-use crate::media_peer::{MediaPeer, G711};
+use crate::media_codec::PeerCodec;
+use crate::media_peer::MediaPeer;
 use crate::rtp::MediaInfo;
 use crate::tenant::TestUser;
 use crate::trunk::{self, InboundCall, Provider};
@@ -63,7 +64,7 @@ impl MediaLeg {
 pub fn attach(phone: &mut Phone) -> Result<MediaLeg> {
     let info = phone.media()?;
     let (pt, event_pt) = answered_payload_types(&phone.media_file)?;
-    let codec = G711::from_payload_type(pt.unwrap_or(0)).unwrap_or(G711::Pcmu);
+    let codec = PeerCodec::from_answer(pt.unwrap_or(0));
     let mut peer = MediaPeer::from_socket(phone.rtp.try_clone_socket()?, codec)?;
     if let Some(ev) = event_pt {
         peer.event_pt = ev;
@@ -100,6 +101,37 @@ pub fn caller(
     call::caller_with(daemon, user, number, "media_uac", dir, &options)
 }
 
+/// The SDP lines that make the `media_*` offers (and `uas_answer`'s answer) Opus:
+/// RFC 7587's rtpmap (always /48000/2) and in-band FEC as the box offers it.
+const OPUS_RTPMAP: &str = "a=rtpmap:111 opus/48000/2\na=fmtp:111 useinbandfec=1";
+
+/// An extension calling `number` offering Opus only (payload type 111).
+pub fn opus_caller(daemon: &Daemon, user: TestUser, number: &str, dir: &TempDir) -> Result<Phone> {
+    let rtpmaps = format!("{OPUS_RTPMAP}\na=rtpmap:101 telephone-event/8000");
+    let subs = [
+        ("__OFFER_PTS__", "111"),
+        ("a=rtpmap:101 telephone-event/8000", rtpmaps.as_str()),
+    ];
+    let options = PhoneOptions {
+        substitutions: &subs,
+        ..PhoneOptions::default()
+    };
+    call::caller_with(daemon, user, number, "media_uac", dir, &options)
+}
+
+/// A registered extension that answers with Opus only (`uas_answer` rewritten).
+pub fn opus_callee(daemon: &Daemon, user: TestUser, dir: &TempDir) -> Result<Phone> {
+    let subs = [
+        ("RTP/AVP 0 101", "RTP/AVP 111 101"),
+        ("a=rtpmap:0 PCMU/8000", OPUS_RTPMAP),
+    ];
+    let options = PhoneOptions {
+        substitutions: &subs,
+        ..PhoneOptions::default()
+    };
+    call::callee_with(daemon, user, "uas_answer", dir, &options)
+}
+
 /// A registered extension that answers with PCMU (`uas_answer`).
 pub fn callee(daemon: &Daemon, user: TestUser, dir: &TempDir) -> Result<Phone> {
     call::callee(daemon, user, "uas_answer", dir)
@@ -123,9 +155,12 @@ pub fn provider_caller(
     )
 }
 
-/// The callee's media: waits until the box's INVITE reached the SIPp callee.
-pub fn attach_callee(phone: &mut Phone) -> Result<MediaLeg> {
-    attach(phone)
+/// The media of a callee that answered with Opus (`uas_answer` scenarios do not report
+/// the payload type they answered with, so the caller of this says it).
+pub fn attach_opus(phone: &mut Phone) -> Result<MediaLeg> {
+    let mut leg = attach(phone)?;
+    leg.peer.codec = PeerCodec::Opus(crate::media_codec::OPUS_PT);
+    Ok(leg)
 }
 
 /// The media file of a phone, read without waiting (None until the scenario wrote it).

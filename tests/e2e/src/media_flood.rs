@@ -9,7 +9,6 @@ use crate::daemon::Daemon;
 use crate::error::{HarnessError, Result};
 use crate::media_call::MediaLeg;
 use crate::media_check::{sine_rms_dbfs, ToneCheck};
-use crate::media_peer::StreamReport;
 use crate::media_setup::TONE_DBFS;
 use crate::sip_client::SipClient;
 
@@ -77,7 +76,7 @@ pub fn flood_beside_a_call(
     })?;
     std::thread::sleep(Duration::from_millis(300));
     let heard = listener.peer.heard();
-    let relayed = StreamReport::of(&listener.peer.received()).packets();
+    let relayed = listener.peer.stream_report().packets();
     let tone = ToneCheck::of(&heard, TONE_HZ).expect(
         TONE_HZ,
         TONE_MS - 300,

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::audio;
 use crate::error::{HarnessError, Result};
+use crate::media_codec::{self, PeerCodec};
 
 /// 20 ms of narrowband audio.
 pub const FRAME: usize = 160;
@@ -111,8 +112,8 @@ struct Tx {
 pub struct MediaPeer {
     socket: Arc<UdpSocket>,
     pub local: SocketAddr,
-    /// Law of the audio this peer sends (what the SDP answer chose).
-    pub codec: G711,
+    /// Codec of the audio this peer sends and decodes (what the SDP answer chose).
+    pub codec: PeerCodec,
     /// Payload type of telephone-events (the answer's, 101 by default).
     pub event_pt: u8,
     ssrc: u32,
@@ -124,12 +125,12 @@ pub struct MediaPeer {
 
 impl MediaPeer {
     /// A peer on a fresh loopback socket.
-    pub fn new(codec: G711) -> Result<MediaPeer> {
+    pub fn new(codec: PeerCodec) -> Result<MediaPeer> {
         MediaPeer::from_socket(crate::ports::bound_udp("media peer")?, codec)
     }
 
     /// A peer on a socket some SDP already advertises; starts recording at once.
-    pub fn from_socket(socket: UdpSocket, codec: G711) -> Result<MediaPeer> {
+    pub fn from_socket(socket: UdpSocket, codec: PeerCodec) -> Result<MediaPeer> {
         let local = socket
             .local_addr()
             .map_err(HarnessError::io("media peer address"))?;
@@ -203,20 +204,13 @@ impl MediaPeer {
     }
 
     fn send_audio(&self, to: SocketAddr, pcm: &[i16], marker: bool) -> Result<()> {
-        let frames = pcm.len().div_ceil(FRAME);
-        let first_ts = self.reserve((frames * FRAME) as u32)?;
+        let frames = media_codec::encode_frames(self.codec, pcm)?;
+        let ticks = self.codec.frame_ticks();
+        let first_ts = self.reserve(frames.len() as u32 * ticks)?;
         let start = Instant::now();
-        for (i, chunk) in pcm.chunks(FRAME).enumerate() {
-            let mut payload: Vec<u8> = chunk.iter().map(|&s| self.codec.encode(s)).collect();
-            payload.resize(FRAME, self.codec.encode(0));
-            let ts = first_ts.wrapping_add((i * FRAME) as u32);
-            self.send(
-                to,
-                self.codec.payload_type(),
-                marker && i == 0,
-                ts,
-                &payload,
-            )?;
+        for (i, payload) in frames.iter().enumerate() {
+            let ts = first_ts.wrapping_add(i as u32 * ticks);
+            self.send(to, self.codec.payload_type(), marker && i == 0, ts, payload)?;
             sleep_until(start + FRAME_TIME * (i as u32 + 1));
         }
         Ok(())
@@ -308,7 +302,12 @@ impl MediaPeer {
     /// filling any pause of more than 60 ms in the arrivals (a box that stops sending
     /// between a prompt and its replay must not make the two look like one).
     pub fn heard(&self) -> Vec<i16> {
-        heard(&self.received())
+        heard(&self.received(), self.codec)
+    }
+
+    /// The shape of the audio stream received so far.
+    pub fn stream_report(&self) -> StreamReport {
+        StreamReport::of(&self.received(), self.codec)
     }
 
     /// Waits (bounded) until what was heard satisfies `ok`; returns what was heard then.
@@ -391,22 +390,41 @@ fn event_payload(event: u8, end: bool, duration: u16) -> [u8; 4] {
     [event, flags, d[0], d[1]]
 }
 
-/// See [`MediaPeer::heard`].
-pub fn heard(packets: &[RxPacket]) -> Vec<i16> {
-    let mut pcm = Vec::new();
+/// Frames of silence standing for a pause of `gap` in the arrivals (none for normal
+/// spacing: only pauses over 60 ms count, minus the packet's own 20 ms).
+fn gap_frames(gap: Duration) -> usize {
+    if gap > Duration::from_millis(60) {
+        (gap.saturating_sub(FRAME_TIME).as_millis() / 20) as usize
+    } else {
+        0
+    }
+}
+
+/// See [`MediaPeer::heard`]: G.711 packets (either law) or, for an Opus peer, the Opus
+/// packets, decoded to 8 kHz.
+pub fn heard(packets: &[RxPacket], codec: PeerCodec) -> Vec<i16> {
     let mut last: Option<Instant> = None;
+    let mut gaps = |p: &RxPacket| {
+        let n = last.map(|prev| gap_frames(p.at.saturating_duration_since(prev)));
+        last = Some(p.at);
+        n.unwrap_or(0)
+    };
+    if let PeerCodec::Opus(pt) = codec {
+        let mut frames: Vec<Option<&[u8]>> = Vec::new();
+        for p in packets.iter().filter(|p| p.payload_type == pt) {
+            let pause = gaps(p);
+            frames.resize(frames.len() + pause, None);
+            frames.push(Some(&p.payload));
+        }
+        return media_codec::decode_opus(&frames).unwrap_or_default();
+    }
+    let mut pcm = Vec::new();
     for p in packets {
         let Some(law) = G711::from_payload_type(p.payload_type) else {
             continue;
         };
-        if let Some(prev) = last {
-            let gap = p.at.saturating_duration_since(prev);
-            if gap > Duration::from_millis(60) {
-                let missing = gap.saturating_sub(FRAME_TIME).as_millis() as usize * 8;
-                pcm.resize(pcm.len() + missing, 0);
-            }
-        }
-        last = Some(p.at);
+        let pause = gaps(p);
+        pcm.resize(pcm.len() + pause * FRAME, 0);
         pcm.extend(p.payload.iter().map(|&b| law.decode(b)));
     }
     pcm

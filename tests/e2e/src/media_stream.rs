@@ -5,6 +5,7 @@
 //! wall-clock assertion.
 
 use super::{RxPacket, FRAME};
+use crate::media_codec::PeerCodec;
 
 /// One talk spurt of a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,24 +20,29 @@ pub struct Spurt {
     /// Packets whose timestamp was not the previous one + the previous packet's samples
     /// (with sequence +1 only; a lost packet is counted once, as a sequence jump).
     pub ts_errors: usize,
-    /// Packets whose payload was not 20 ms (160 G.711 bytes).
+    /// G.711 packets whose payload was not 20 ms (160 bytes).
     pub odd_sizes: usize,
 }
 
-/// The spurts of the audio packets (payload types 0 and 8) of a stream.
+/// The spurts of the audio packets of a stream (payload types 0 and 8, or the Opus type).
 #[derive(Debug, Clone, Default)]
 pub struct StreamReport {
     pub spurts: Vec<Spurt>,
 }
 
 impl StreamReport {
-    pub fn of(packets: &[RxPacket]) -> StreamReport {
+    pub fn of(packets: &[RxPacket], codec: PeerCodec) -> StreamReport {
+        let audio = |pt: u8| match codec {
+            PeerCodec::G711(_) => pt == 0 || pt == 8,
+            PeerCodec::Opus(opus) => pt == opus,
+        };
+        let ticks = |p: &RxPacket| match codec {
+            PeerCodec::G711(_) => p.payload.len() as u32,
+            PeerCodec::Opus(_) => codec.frame_ticks(),
+        };
         let mut spurts: Vec<Spurt> = Vec::new();
         let mut prev: Option<&RxPacket> = None;
-        for p in packets
-            .iter()
-            .filter(|p| p.payload_type == 0 || p.payload_type == 8)
-        {
+        for p in packets.iter().filter(|p| audio(p.payload_type)) {
             let new_spurt = match prev {
                 None => true,
                 Some(q) => p.marker || p.ssrc != q.ssrc || p.payload_type != q.payload_type,
@@ -54,13 +60,13 @@ impl StreamReport {
             } else if let (Some(q), Some(s)) = (prev, spurts.last_mut()) {
                 if p.seq != q.seq.wrapping_add(1) {
                     s.seq_jumps += 1;
-                } else if p.timestamp != q.timestamp.wrapping_add(q.payload.len() as u32) {
+                } else if p.timestamp != q.timestamp.wrapping_add(ticks(q)) {
                     s.ts_errors += 1;
                 }
             }
             if let Some(s) = spurts.last_mut() {
                 s.packets += 1;
-                if p.payload.len() != FRAME {
+                if !codec.is_opus() && p.payload.len() != FRAME {
                     s.odd_sizes += 1;
                 }
             }

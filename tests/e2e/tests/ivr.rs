@@ -161,7 +161,7 @@ fn did_to_ivr_key_two_reaches_the_extension() -> Result<()> {
     if let Err(why) = menu.expect(MENU_HZ, 1500, 5.0, level, &heard) {
         panic!("the IVR prompt: {why}");
     }
-    let prompt_shape = StreamReport::of(&a.peer.received());
+    let prompt_shape = a.peer.stream_report();
     assert_prompt_stream(&prompt_shape, "IVR prompt");
 
     a.dial("2")?;
@@ -186,7 +186,7 @@ fn prompt_then_hangup_plays_the_prompt_and_hangs_up() -> Result<()> {
         media_call::provider_caller(&daemon, &primary, &inbound_call(), OFFER_G711, &dir)?;
     let a = media_call::attach(&mut provider)?;
     let heard = hear(&a, CLOSED_HZ, 1200)?;
-    assert_prompt_stream(&StreamReport::of(&a.peer.received()), "closed prompt");
+    assert_prompt_stream(&a.peer.stream_report(), "closed prompt");
     // No MESSAGE from the harness: the scenario ends only if the box sends BYE.
     let outcome = provider.finish()?;
     assert_sipp("provider (hung up by the box)", &outcome);
