@@ -1,4 +1,5 @@
 //! Tests of the call applications in virtual time.
+mod bench;
 mod harness;
 mod ivr;
 mod property;
