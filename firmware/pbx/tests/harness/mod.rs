@@ -13,6 +13,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod phones;
+
 pub const BOX: &str = "192.0.2.1:5060";
 
 /// A directory with `accounts`, a queue at 400 (not routed yet) and whatever `extra` adds.
@@ -30,6 +32,8 @@ pub struct MediaLog {
     pub open: HashMap<u64, MediaPorts>,
     pub remotes: Vec<(u64, Side, SocketAddr)>,
     pub closed: Vec<u64>,
+    /// Media-server commands in order (play, record, connect, formats), as text.
+    pub commands: Vec<String>,
     next: u64,
 }
 
@@ -57,6 +61,41 @@ impl MediaControl for FakeMedia {
         let mut log = self.0.lock().unwrap();
         log.open.remove(&id);
         log.closed.push(id);
+    }
+    fn set_format(&mut self, id: u64, side: Side, format: pbx::SideFormat) {
+        self.log(format!("format {id} {side:?} {:?}", format.codec));
+    }
+    fn connect(&mut self, id: u64) {
+        self.log(format!("connect {id}"));
+    }
+    fn play(&mut self, id: u64, side: Side, what: pbx::Playback, token: u64) {
+        self.log(format!("play {id} {side:?} {token} {what:?}"));
+    }
+    fn stop_play(&mut self, id: u64, side: Side) {
+        self.log(format!("stop_play {id} {side:?}"));
+    }
+    fn record(&mut self, id: u64, side: Side, spec: pbx::RecordSpec, token: u64) {
+        self.log(format!(
+            "record {id} {side:?} {token} {}",
+            spec.path.display()
+        ));
+    }
+    fn stop_record(&mut self, id: u64, side: Side) {
+        self.log(format!("stop_record {id} {side:?}"));
+    }
+    fn record_call(&mut self, id: u64, recording: pbx::CallRecording) {
+        self.log(format!("record_call {id} {}", recording.path.display()));
+    }
+}
+
+impl FakeMedia {
+    fn log(&self, line: String) {
+        self.0.lock().unwrap().commands.push(line);
+    }
+
+    /// The commands logged so far (and forgets them).
+    pub fn take_commands(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().unwrap().commands)
     }
 }
 
@@ -133,6 +172,12 @@ impl World {
             addr: from,
         };
         self.pbx.handle_datagram(bytes.as_bytes(), peer, self.now);
+        self.collect();
+    }
+
+    /// The media side reports something (DTMF, end of a playback or recording).
+    pub fn media_event(&mut self, event: pbx::MediaEvent) {
+        self.pbx.handle_media_event(event, self.now);
         self.collect();
     }
 
