@@ -100,7 +100,11 @@ mod tests {
             (RELAY, "Duration=160\r\nSignal=0\r\n", Some('0')),
             (RELAY, "  Signal\t=\t7  \r\n", Some('7')),
             (RELAY, "Signal=3\r\nSignal=3\r\n", Some('3')),
-            ("Application/DTMF-Relay; charset=utf-8", "Signal=1", Some('1')),
+            (
+                "Application/DTMF-Relay; charset=utf-8",
+                "Signal=1",
+                Some('1'),
+            ),
             (" application/dtmf-relay ", "Signal=2", Some('2')),
             // Not DTMF or not readable.
             (RELAY, "Signal=16", None),
