@@ -72,6 +72,7 @@ pub trait WallClock: Send {
 }
 
 mod media_events;
+mod mwi_wiring;
 
 pub struct Pbx {
     config: PbxConfig,
@@ -91,6 +92,8 @@ pub struct Pbx {
     effects: VecDeque<crate::call::AppEffect>,
     /// Voicemail messages per box (kept current by the daemon), for menus and MWI.
     mailboxes: crate::media_config::Mailboxes,
+    /// Message-waiting subscriptions (RFC 3842).
+    mwi: crate::mwi::Subscriptions,
     /// Monotonic origin for nonce timestamps.
     epoch: Instant,
     next_expire_sweep: Instant,
@@ -109,6 +112,7 @@ impl Pbx {
         let mut ids = Ids::new(rng);
         let auth = Authenticator::new(ids.secret(), config.digest_algorithms.clone());
         let guard = Guard::new(config.guard.clone());
+        let sip_addr = config.sip_addr;
         let mut trunks = Trunks::default();
         trunks.configure(&directory, &mut ids, &config.user_agent, now);
         let mut pbx = Pbx {
@@ -131,6 +135,7 @@ impl Pbx {
             cdrs: VecDeque::new(),
             effects: VecDeque::new(),
             mailboxes: Default::default(),
+            mwi: crate::mwi::Subscriptions::new(crate::mwi::MwiConfig::new(sip_addr)),
             epoch: now,
             next_expire_sweep: now + Duration::from_secs(1),
             malformed: 0,
@@ -268,6 +273,7 @@ impl Pbx {
             self.guard.expire(now);
             self.next_expire_sweep = now + Duration::from_secs(1);
         }
+        self.mwi_expire(now);
         self.drive_trunks(now);
         self.process_events(now);
     }
@@ -277,6 +283,7 @@ impl Pbx {
             self.txn.poll_timeout(),
             self.calls.next_deadline(),
             self.trunks.poll_timeout(),
+            self.mwi.poll_timeout(),
             Some(self.next_expire_sweep),
         ]
         .into_iter()
@@ -327,6 +334,9 @@ impl Pbx {
                     source,
                 } => self.on_request(key, request, source, now),
                 TxEvent::Response { key, response } => {
+                    if self.mwi_response(&key, response.status, now) {
+                        continue;
+                    }
                     if self.trunks.handle_response(&key, &response, now) {
                         self.drive_trunks(now);
                     } else {
@@ -334,6 +344,9 @@ impl Pbx {
                     }
                 }
                 TxEvent::Timeout { key } => {
+                    if self.mwi_timeout(&key) {
+                        continue;
+                    }
                     if self.trunks.handle_timeout_of(&key, now) {
                         self.drive_trunks(now);
                     } else {
@@ -390,6 +403,9 @@ impl Pbx {
                 }
             }
             Method::Ack => self.with_calls(now, |calls, ctx| calls.on_ack(ctx, &req, source)),
+            Method::Subscribe if !in_dialog || self.mwi.has_dialog(&req) => {
+                self.on_subscribe(key, &req, source, now)
+            }
             _ if in_dialog => {
                 let handled = self.with_calls(now, |calls, ctx| {
                     calls.on_in_dialog(ctx, key.clone(), req.clone(), source)
@@ -398,7 +414,6 @@ impl Pbx {
                     self.reply_status(key.as_ref(), &req, 481, source, now);
                 }
             }
-            Method::Subscribe => self.reply_status(key.as_ref(), &req, 489, source, now),
             _ => self.reply_status(key.as_ref(), &req, 405, source, now),
         }
     }

@@ -300,3 +300,88 @@ a=sendrecv
         "{commands:?}"
     );
 }
+
+fn subscribe_head(cseq: u32, auth: &str) -> String {
+    format!(
+        "SUBSCRIBE sip:ext2019110@192.0.2.1 SIP/2.0
+Via: SIP/2.0/UDP {A};branch=z9hG4bKsub{cseq};rport
+From: <sip:ext2019110@192.0.2.1>;tag=mwi1
+To: <sip:ext2019110@192.0.2.1>
+Call-ID: mwi-call
+CSeq: {cseq} SUBSCRIBE
+Contact: <sip:ext2019110@{A}>
+Event: message-summary
+Accept: application/simple-message-summary
+Expires: 3600
+Max-Forwards: 70
+{auth}Content-Length: 0
+
+"
+    )
+}
+
+#[test]
+fn message_waiting_subscription_is_told_when_a_message_arrives() {
+    let mut w = media_world();
+    w.send(addr(A), &subscribe_head(1, ""));
+    let challenge = w.responses(addr(A)).pop().expect("challenged");
+    assert_eq!(challenge.status, 401);
+    let auth = answer_challenge(
+        &challenge,
+        "SUBSCRIBE",
+        "sip:ext2019110@192.0.2.1",
+        "ext2019110",
+        "pa",
+    );
+    w.send(
+        addr(A),
+        &subscribe_head(2, &format!("Authorization: {auth}\n")),
+    );
+    let messages = w.take(addr(A));
+    let ok = messages
+        .iter()
+        .any(|m| matches!(m, sip::message::Message::Response(r) if r.status == 200));
+    assert!(ok, "subscription accepted: {messages:?}");
+    let first: Vec<String> = messages
+        .iter()
+        .filter_map(|m| match m {
+            sip::message::Message::Request(r) if r.method == Method::Notify => {
+                Some(String::from_utf8(r.body.clone()).unwrap())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(first.len(), 1, "an immediate NOTIFY");
+    assert!(first[0].contains("Messages-Waiting: no"), "{}", first[0]);
+    let notify = match messages
+        .iter()
+        .find(|m| matches!(m, sip::message::Message::Request(_)))
+    {
+        Some(sip::message::Message::Request(r)) => r.clone(),
+        _ => unreachable!(),
+    };
+    let ok = sip::message::Response::for_request(&notify, 200, "OK", None);
+    w.send(addr(A), std::str::from_utf8(&ok.to_bytes()).unwrap());
+
+    let now = w.now;
+    w.pbx.set_mailbox(
+        TENANT,
+        "vm1",
+        vec![StoredMessage {
+            id: 1,
+            file: PathBuf::from("/data/voicemail/20191/vm1/1.wav"),
+            heard: false,
+        }],
+        now,
+    );
+    w.advance(Duration::from_millis(1));
+    let bodies: Vec<String> = w
+        .requests(addr(A))
+        .into_iter()
+        .filter(|r| r.method == Method::Notify)
+        .map(|r| String::from_utf8(r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1, "one NOTIFY for the change");
+    assert!(bodies[0].contains("Messages-Waiting: yes"), "{}", bodies[0]);
+    assert!(bodies[0].contains("Voice-Message: 1/0"), "{}", bodies[0]);
+}

@@ -56,7 +56,7 @@ impl Pbx {
     }
 
     /// Tells the phones subscribed to a box's message-waiting indication (RFC 3842).
-    fn notify_mailbox(&mut self, _tenant_id: u32, _box_id: &str, _now: Instant) {
-        // Wired to pbx::mwi once subscriptions exist.
+    fn notify_mailbox(&mut self, tenant_id: u32, box_id: &str, now: Instant) {
+        self.mwi_box_changed(tenant_id, box_id, now);
     }
 }
