@@ -270,6 +270,13 @@ fn hold_reinvite_and_info_are_relayed() {
     let offer = String::from_utf8(reinvite.body.clone()).unwrap();
     assert!(offer.contains("a=sendonly"), "hold passes through: {offer}");
     assert!(offer.contains("192.0.2.1"));
+    let commands = w.media.take_commands();
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("play 1 B") && c.contains("MusicOnHold(None)")),
+        "the held leg hears the default music on hold: {commands:?}"
+    );
     assert_eq!(reinvite.to_header().unwrap().tag(), Some("bobtag"));
     let held_answer = SDP_B.replace("a=sendrecv", "a=recvonly");
     let mut ok = Response::for_request(&reinvite, 200, "OK", None);

@@ -139,6 +139,14 @@ impl Calls {
                             ctx.media.set_remote(media.id, side, addr);
                         }
                         out.body = anchored.body;
+                        if req.method == Method::Invite || req.method == Method::Update {
+                            let moh = ctx
+                                .directory
+                                .media
+                                .tenant(call.tenant_id)
+                                .music_on_hold;
+                            super::hold::on_offer(ctx, media.id, side, &req.body, moh);
+                        }
                     }
                     Err(problem) => {
                         let status = problem.status();

@@ -6,6 +6,7 @@ mod app_build;
 mod client_index;
 mod dialog;
 mod features;
+mod hold;
 mod leg;
 mod negotiate_shim;
 mod recording;
