@@ -261,21 +261,43 @@ fn spawn_cdr_writer(
         .name("cdr-writer".into())
         .spawn(move || {
             while let Ok(first) = rx.recv() {
-                let mut batch = vec![to_record(first)];
+                let mut recordings = Vec::new();
+                let mut batch = vec![to_record(first, &data, &mut recordings)];
                 while batch.len() < 500 {
                     match rx.try_recv() {
-                        Ok(cdr) => batch.push(to_record(cdr)),
+                        Ok(cdr) => batch.push(to_record(cdr, &data, &mut recordings)),
                         Err(_) => break,
                     }
                 }
                 if let Err(e) = store.insert_cdrs(&batch) {
                     tracing::error!(error = %e, count = batch.len(), "storing CDRs failed");
                 }
+                // After the CDRs: adding a recording links the CDRs of its call.
+                for recording in recordings {
+                    if let Err(e) = store.add_recording(&recording) {
+                        tracing::error!(error = %e, file = %recording.file, "storing a recording failed");
+                    }
+                }
             }
         })?)
 }
 
-fn to_record(c: Cdr) -> store::CdrRecord {
+fn to_record(
+    c: Cdr,
+    data: &std::path::Path,
+    recordings: &mut Vec<store::Recording>,
+) -> store::CdrRecord {
+    if let Some(path) = &c.recording {
+        let relative = path.strip_prefix(data).unwrap_or(path);
+        recordings.push(store::Recording {
+            id: 0,
+            tenant_id: c.tenant_id,
+            call_id: c.call_id.clone(),
+            created_utc: c.answer_ms.unwrap_or(c.start_ms),
+            duration_ms: u32::try_from(c.end_ms - c.answer_ms.unwrap_or(c.end_ms)).unwrap_or(0),
+            file: relative.to_string_lossy().into_owned(),
+        });
+    }
     store::CdrRecord {
         tenant_id: c.tenant_id,
         call_id: c.call_id,
