@@ -19,6 +19,8 @@ mod g722_tests;
 #[cfg(test)]
 mod opus_tests;
 #[cfg(test)]
+mod robustness_tests;
+#[cfg(test)]
 mod test_signal;
 #[cfg(test)]
 mod tone_tests;

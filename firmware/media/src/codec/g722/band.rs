@@ -99,9 +99,9 @@ impl Band {
         let step = if d == 0 { 0 } else { 128 };
         let sgd = sign(d);
         let mut b = [0i32; 7];
-        for i in 1..7 {
-            let push = if sign(self.d[i]) == sgd { step } else { -step };
-            b[i] = sat16(push + ((self.b[i] * 32640) >> 15));
+        for ((new, &old), &past_d) in b.iter_mut().zip(&self.b).zip(&self.d).skip(1) {
+            let push = if sign(past_d) == sgd { step } else { -step };
+            *new = sat16(push + ((old * 32640) >> 15));
         }
 
         // DELAYA: shift the histories by one sample.

@@ -131,14 +131,15 @@ impl Encoder for G722Encoder {
     }
 
     fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> Result<(), CodecError> {
-        if pcm.len() % 2 != 0 {
+        let pairs = pcm.chunks_exact(2);
+        if !pairs.remainder().is_empty() {
             return Err(CodecError::BadFrameLength {
                 codec: CodecKind::G722,
                 samples: pcm.len(),
             });
         }
         out.reserve(pcm.len() / 2);
-        for pair in pcm.chunks_exact(2) {
+        for pair in pairs {
             out.push(self.encode_pair(pair[0], pair[1]));
         }
         Ok(())
