@@ -83,9 +83,8 @@ fn apply(
             Ok(Some(box_id))
         }
         AppAction::SavePrompt { slot, file } => {
-            // Converting needs the prompts crate (landing): keep the raw recording for now.
-            tracing::warn!(tenant = effect.tenant_id, %slot, file = %file.display(), "phone-recorded prompt kept as a raw recording only");
-            let _ = (data, control);
+            crate::phone_prompt::keep(data, effect.tenant_id, &slot, &file)?;
+            reload_directory(data, control);
             Ok(None)
         }
     }
@@ -178,7 +177,6 @@ fn publish_mailbox(
 }
 
 /// The configuration changed under the daemon (a phone-recorded prompt): rebuild the snapshot.
-#[allow(dead_code)] // used once phone-recorded prompts are converted (prompts crate landing)
 fn reload_directory(data: &Path, control: &Sender<Control>) {
     match store::Store::open(data).and_then(|s| crate::snapshot::load(&s, data)) {
         Ok(dir) => {

@@ -9,6 +9,8 @@ mod admin;
 mod app_effects;
 mod config;
 mod engine;
+mod phone_prompt;
+mod prompt_cmd;
 mod resolver;
 mod route_cmd;
 mod rtp_relay;
@@ -62,6 +64,10 @@ enum Command {
         #[arg(long, default_value = "data")]
         data: PathBuf,
     },
+    /// Prompts (locuciones): add an audio file (WAV, MP3, OGG, FLAC) to a tenant, or list them.
+    Prompt(prompt_cmd::PromptArgs),
+    /// Music on hold: add a tenant's own track, or list them.
+    Moh(prompt_cmd::PromptArgs),
     /// Print the latest call detail records as JSON lines, newest first.
     Cdr {
         #[arg(long, default_value = "data")]
@@ -96,6 +102,8 @@ fn real_main() -> anyhow::Result<()> {
         Command::Export { data, tenant } => admin::export(&data, tenant),
         Command::Cdr { data, limit } => admin::cdr(&data, limit),
         Command::Status { data } => status::print(&data),
+        Command::Prompt(args) => prompt_cmd::run(args),
+        Command::Moh(args) => prompt_cmd::run_moh(args),
         Command::Route {
             data,
             did,
