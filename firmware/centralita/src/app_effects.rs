@@ -90,7 +90,7 @@ fn apply(
     }
 }
 
-/// The email for a new message, if the box has an address.
+/// The email for a new message, if the box has an address (time shown in the tenant's zone).
 fn voicemail_mail(
     store: &store::Store,
     message: &store::VoicemailMessage,
@@ -99,27 +99,10 @@ fn voicemail_mail(
     let Some(vm) = doc.voicemail_boxes.iter().find(|b| b.id == message.box_id) else {
         return Ok(None);
     };
-    if vm.email.trim().is_empty() {
-        return Ok(None);
-    }
-    let seconds = message.duration_ms / 1000;
-    let when = chrono::DateTime::from_timestamp_millis(message.received_utc)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default();
-    Ok(Some(store::NewMail {
-        tenant_id: Some(message.tenant_id),
-        to: vm.email.clone(),
-        subject: format!("Nuevo mensaje de voz de {} ({})", message.caller, vm.name),
-        body: format!(
-            "Tiene un mensaje de voz nuevo en el buzón {}.\n\nDe: {}\nFecha: {when}\nDuración: {seconds} s\n\nEl mensaje va adjunto como archivo WAV.\n",
-            vm.name, message.caller
-        ),
-        attachment: Some(store::MailAttachment {
-            path: message.file.clone(),
-            name: format!("mensaje-{}.wav", when.replace([' ', ':'], "-")),
-            mime: "audio/wav".into(),
-        }),
-    }))
+    let zone = doc.tenant.timezone.parse::<chrono_tz::Tz>().ok();
+    Ok(crate::mail::compose::voicemail_mail(
+        message, &vm.name, &vm.email, zone,
+    ))
 }
 
 fn relative_to(data: &Path, file: &Path) -> anyhow::Result<String> {

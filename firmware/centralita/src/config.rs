@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// limit). Loopback (the box itself) is never banned.
     #[arg(long, default_value_t = 500)]
     pub flood_limit: u32,
+    /// SMTP server for voicemail email.
+    #[command(flatten)]
+    pub mail: crate::mail::MailArgs,
 }
 
 fn parse_algorithm(s: &str) -> Result<sip::digest::Algorithm, String> {

@@ -9,6 +9,7 @@ mod admin;
 mod app_effects;
 mod config;
 mod engine;
+mod mail;
 mod phone_prompt;
 mod prompt_cmd;
 mod resolver;

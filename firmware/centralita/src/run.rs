@@ -85,13 +85,18 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
     let bind_ip = args.sip.ip();
     let pool = PortPool::new(args.rtp_ports.0, args.rtp_ports.1, bind_ip)
         .with_context(|| format!("RTP port range {:?}", args.rtp_ports))?;
-    let anchor = RelayTable::new(pool).with_own_ips(vec![advertised, bind_ip]);
+    let mut anchor = RelayTable::new(pool).with_own_ips(vec![advertised, bind_ip]);
+    // DTMF and the ends of playbacks and recordings, for the call brain.
+    let media_events_rx = anchor
+        .events()
+        .ok_or_else(|| anyhow::anyhow!("media relay events already taken"))?;
+    let mail = crate::mail::start(&args.data, args.mail.clone())
+        .context("voicemail email (--smtp-* options)")?;
+    let mail = Arc::new(mail);
+    let mail_for_effects = mail.clone();
 
     let (cdr_tx, cdr_rx) = std::sync::mpsc::channel::<Cdr>();
     let cdr_thread = spawn_cdr_writer(args.data.clone(), cdr_rx)?;
-    // The media relay's events (DTMF, playback and recording ends) for the call brain.
-    // TODO(engine): replaced by the relay's own channel once it reports events.
-    let (_media_events_tx, media_events_rx) = mpsc::channel::<pbx::MediaEvent>(4096);
     let (effects_tx, effects_rx) = std::sync::mpsc::channel::<pbx::call::AppEffect>();
 
     let config = PbxConfig {
@@ -129,7 +134,7 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
         args.data.clone(),
         effects_rx,
         control_tx.clone(),
-        Box::new(|| {}),
+        Box::new(move || mail_for_effects.wake()),
     )?;
     let registry = TcpRegistry::default();
     tokio::spawn(crate::tcp::serve(tcp_listener, registry.clone(), tcp_tx));
@@ -177,6 +182,10 @@ async fn serve(args: RunArgs, directory: Arc<pbx::Directory>) -> anyhow::Result<
     let _ = tokio::task::spawn_blocking(move || cdr_thread.join()).await;
     // The engine also owned the effects sender: pending voicemails are stored before exit.
     let _ = tokio::task::spawn_blocking(move || effects_thread.join()).await;
+    // The effects thread held the other handle: the mail thread finishes its current exchange.
+    if let Ok(mail) = Arc::try_unwrap(mail) {
+        let _ = tokio::task::spawn_blocking(move || mail.shutdown()).await;
+    }
     Ok(())
 }
 
