@@ -1,5 +1,9 @@
-//! When a failed mail is tried again: exponential back-off with jitter, within a retry window.
-//! Pure: the caller passes the times and the random jitter.
+//! When a failed mail is tried again: exponential back-off with jitter, for a retry window.
+//! Pure: the caller passes the time and the random jitter.
+//!
+//! The window is measured in scheduled back-off, not from the mail's creation time: the box
+//! (a Raspberry-Pi class board without a battery clock) may queue mail before its clock is set,
+//! and mail queued while no SMTP server was configured must still get its full set of tries.
 
 use std::time::Duration;
 
@@ -9,7 +13,7 @@ pub struct Backoff {
     pub first: Duration,
     /// The delay never grows past this.
     pub max: Duration,
-    /// Counted from when the mail was queued: after it, a failing mail is given up.
+    /// A mail is given up once the delays scheduled since its first failure add up to this.
     pub window: Duration,
 }
 
@@ -30,35 +34,43 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl Backoff {
-    /// The delay before attempt `failures + 1`, before jitter.
+    /// The delay after failure number `failures` (1 for the first), before jitter.
     pub fn delay(&self, failures: u32) -> Duration {
         let doublings = failures.saturating_sub(1).min(30);
         self.first.saturating_mul(1u32 << doublings).min(self.max)
     }
 
-    /// When to try again after failure number `failures` (1 for the first) at `now_utc` of a
-    /// mail queued at `created_utc` (ms); `None`: give up. `jitter` in [0, 1) spreads the
-    /// retries over the second half of the delay ("equal jitter") so that mails queued
-    /// during one outage do not all hit the server again in the same second.
-    pub fn next_attempt(
-        &self,
-        created_utc: i64,
-        now_utc: i64,
-        failures: u32,
-        jitter: f64,
-    ) -> Option<i64> {
-        let deadline = created_utc.saturating_add(ms(self.window));
-        if now_utc >= deadline {
+    /// The delays after failures 1..=`failures` added up, without looping over a count that a
+    /// corrupt row could make huge: the doubling phase is short, the rest is `max` each.
+    fn scheduled(&self, failures: u32) -> Duration {
+        let mut total = Duration::ZERO;
+        let mut n = 1;
+        while n <= failures && self.delay(n) < self.max {
+            total = total.saturating_add(self.delay(n));
+            n += 1;
+        }
+        let capped = failures.saturating_sub(n - 1);
+        total.saturating_add(self.max.saturating_mul(capped))
+    }
+
+    /// When to try again after failure number `failures` (1 for the first) at `now_utc` (ms);
+    /// `None`: give up. `jitter` in [0, 1) moves the retry within ±25 % of the delay so that
+    /// mails that failed together in one outage do not all hit the server in the same second.
+    pub fn next_attempt(&self, now_utc: i64, failures: u32, jitter: f64) -> Option<i64> {
+        if self.scheduled(failures) > self.window {
             return None;
         }
         let delay = ms(self.delay(failures));
-        let jitter = jitter.clamp(0.0, 1.0);
-        // Both halves are at most an hour of milliseconds: the float round trip is exact enough.
-        let half = delay / 2;
-        let spread = (half as f64 * jitter) as i64;
-        let at = now_utc.saturating_add(delay - half + spread);
-        // One last attempt at the end of the window rather than giving up early.
-        Some(at.min(deadline))
+        // A NaN from a broken generator clamps to nothing useful: treat it as the middle.
+        let jitter = if jitter.is_nan() {
+            0.5
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        // At most an hour of milliseconds: the float round trip is exact enough.
+        let factor = 0.75 + 0.5 * jitter;
+        let jittered = (delay as f64 * factor) as i64;
+        Some(now_utc.saturating_add(jittered.max(1)))
     }
 }
 
@@ -69,6 +81,7 @@ mod tests {
     use super::*;
 
     const S: i64 = 1000;
+    const T0: i64 = 1_700_000_000_000;
 
     #[test]
     fn delays_double_up_to_the_cap() {
@@ -80,38 +93,56 @@ mod tests {
     }
 
     #[test]
-    fn jitter_spreads_over_the_second_half() {
+    fn jitter_spreads_around_the_delay() {
         let b = Backoff::default();
-        let t0 = 1_700_000_000_000;
-        assert_eq!(b.next_attempt(t0, t0, 1, 0.0), Some(t0 + 15 * S));
-        assert_eq!(b.next_attempt(t0, t0, 1, 0.5), Some(t0 + 22_500));
-        assert_eq!(b.next_attempt(t0, t0, 1, 0.999_999), Some(t0 + 29_999));
+        assert_eq!(b.next_attempt(T0, 1, 0.0), Some(T0 + 22_500));
+        assert_eq!(b.next_attempt(T0, 1, 0.5), Some(T0 + 30 * S));
+        assert_eq!(b.next_attempt(T0, 1, 1.0), Some(T0 + 37_500));
         // Out-of-range jitter is clamped, never a negative or runaway delay.
-        assert_eq!(b.next_attempt(t0, t0, 1, -3.0), Some(t0 + 15 * S));
-        assert!(b.next_attempt(t0, t0, 1, f64::NAN).is_some());
-        assert_eq!(b.next_attempt(t0, t0, 3, 1.0), Some(t0 + 120 * S));
+        assert_eq!(b.next_attempt(T0, 1, -3.0), Some(T0 + 22_500));
+        assert_eq!(b.next_attempt(T0, 1, f64::NAN), Some(T0 + 30 * S));
+        assert_eq!(b.next_attempt(T0, 1, f64::INFINITY), Some(T0 + 37_500));
+        assert_eq!(b.next_attempt(T0, 3, 0.5), Some(T0 + 120 * S));
     }
 
     #[test]
-    fn gives_up_after_the_window_with_a_last_attempt_at_its_end() {
+    fn gives_up_once_two_days_of_retries_are_scheduled() {
         let b = Backoff::default();
-        let t0 = 1_700_000_000_000;
-        let end = t0 + 48 * 3600 * S;
-        assert_eq!(b.next_attempt(t0, end - 10 * S, 20, 0.0), Some(end));
-        assert_eq!(b.next_attempt(t0, end, 21, 0.0), None);
-        assert_eq!(b.next_attempt(t0, end + 1, 21, 0.0), None);
+        // 30 s … 32 min (7 doublings, 63.5 min), then hourly: 47 more hours fit.
+        assert_eq!(b.scheduled(7), Duration::from_secs(3810));
+        let last = (1..200)
+            .take_while(|&n| b.next_attempt(T0, n, 0.5).is_some())
+            .last();
+        assert_eq!(last, Some(53));
+        assert!(b.scheduled(53) <= b.window && b.scheduled(54) > b.window);
+        // Whatever the clock says: a mail queued long ago still gets its tries.
+        assert!(b.next_attempt(0, 1, 0.5).is_some());
+        assert_eq!(b.next_attempt(T0, u32::MAX, 0.5), None);
     }
 
     #[test]
-    fn a_two_day_outage_is_retried_about_seventy_times() {
+    fn a_two_day_outage_is_bridged() {
         let b = Backoff::default();
-        let t0 = 0;
-        let (mut now, mut failures) = (t0, 0u32);
-        while let Some(at) = b.next_attempt(t0, now, failures + 1, 0.5) {
+        let (mut now, mut failures) = (T0, 0u32);
+        while let Some(at) = b.next_attempt(now, failures + 1, 0.5) {
             assert!(at > now, "retries move forward");
             failures += 1;
             now = at;
         }
-        assert!((50..80).contains(&failures), "{failures} attempts");
+        let hours = (now - T0) / (3600 * S);
+        assert!((46..=48).contains(&hours), "{hours} h");
+    }
+
+    #[test]
+    fn a_zero_first_delay_still_moves_forward_and_ends() {
+        let b = Backoff {
+            first: Duration::ZERO,
+            max: Duration::ZERO,
+            window: Duration::from_secs(1),
+        };
+        assert_eq!(b.next_attempt(T0, 1, 0.0), Some(T0 + 1));
+        // Zero delays never fill the window: the sender's rows would retry each millisecond,
+        // which is why the daemon's defaults are not configurable to zero.
+        assert!(b.next_attempt(T0, 1000, 0.0).is_some());
     }
 }

@@ -252,9 +252,7 @@ impl Worker {
                     None
                 } else {
                     let jitter: f64 = rand::thread_rng().gen();
-                    self.options
-                        .backoff
-                        .next_attempt(mail.created_utc, now, failures, jitter)
+                    self.options.backoff.next_attempt(now, failures, jitter)
                 };
                 match retry {
                     Some(at) => tracing::warn!(
