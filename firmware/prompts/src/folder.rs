@@ -33,7 +33,8 @@ const MAX_ID: usize = 64;
 /// Distinguishes temporary files of concurrent stores within one process.
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
-fn valid_id(id: &str) -> bool {
+/// True for ids [`PromptFolder::store`] accepts: 1 to 64 ASCII letters, digits, '-', '_'.
+pub fn valid_id(id: &str) -> bool {
     (1..=MAX_ID).contains(&id.len())
         && id
             .bytes()

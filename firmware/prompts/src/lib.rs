@@ -18,7 +18,7 @@ mod system;
 mod upload;
 
 pub use error::ImportError;
-pub use folder::{slug, FolderKind, PromptFolder};
+pub use folder::{slug, valid_id, FolderKind, PromptFolder};
 pub use system::system_sound;
 pub use upload::decode_upload;
 
