@@ -40,14 +40,26 @@
 #![allow(dead_code)]
 
 mod control;
+mod events;
+mod ingress;
 mod latch;
 #[cfg(test)]
 mod load_tests;
+mod media_shared;
+#[cfg(test)]
+mod media_tests;
+mod mlib;
+mod out_stream;
+mod player;
 mod pump;
+mod recorder;
 mod shared;
 mod socket;
+mod sources;
 #[cfg(test)]
 mod tests;
+mod transcode;
+mod writer;
 
 pub use control::RelayTable;
 
@@ -156,7 +168,9 @@ impl PortPool {
         let b = socket::bind_pair(&self.inner)?;
         let ports = [a.lease.port(), b.lease.port()];
         let io = Arc::new(BridgeIo { legs: [a, b] });
-        let shared = Arc::new(BridgeShared::new(a_remote, b_remote));
+        // RFC 3550 §5.1: random SSRC and initial sequence/timestamp for the box's own streams.
+        let seeds: [[u32; 3]; 2] = rand::random();
+        let shared = Arc::new(BridgeShared::new(a_remote, b_remote, seeds));
         let window = self.config.latch_window;
         let tasks = [
             (pump::Kind::Rtp, 0),
@@ -175,6 +189,7 @@ impl PortPool {
         });
         Ok(Bridge {
             ports,
+            io,
             shared,
             tasks,
         })
@@ -212,6 +227,7 @@ pub struct BridgeStats {
 #[derive(Debug)]
 pub struct Bridge {
     ports: [u16; 2],
+    io: Arc<BridgeIo>,
     shared: Arc<BridgeShared>,
     tasks: [JoinHandle<()>; 4],
 }

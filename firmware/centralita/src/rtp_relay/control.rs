@@ -1,17 +1,81 @@
 //! The relay as the call logic sees it: `pbx::MediaControl` over a table of bridges
-//! keyed by a call-media id.
+//! keyed by a call-media id, plus the media server's controls (formats, playback,
+//! recording) and the events they produce.
+//!
+//! # API (what the daemon calls, besides `MediaControl`)
+//!
+//! ```ignore
+//! let mut table = RelayTable::new(pool).with_own_ips(ips);
+//! let mut events = table.events().expect("taken once"); // tokio mpsc::Receiver<pbx::MediaEvent>
+//! // in the daemon's select loop:
+//! //   Some(event) = events.recv() => pbx.handle_media_event(event, now)
+//! table.dropped_events();   // events lost because the receiver fell behind
+//! ```
 
+use super::events::EventSink;
+use super::media_shared::{Hooks, DEFAULT_FORMAT};
+use super::player::{self, PlayerCtx};
+use super::recorder::{CallRecorder, SideRecording};
+use super::sources::SourceCache;
+use super::writer::{DiskWriter, Done};
 use super::{Bridge, BridgeStats, Leg, PortPool};
-use pbx::{MediaControl, MediaPorts, Side};
+use pbx::{
+    CallRecording, MediaControl, MediaEvent, MediaPorts, Playback, RecordEnd, RecordSpec, Side,
+    SideFormat,
+};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// One call's bridge and what the media server runs on it.
+#[derive(Debug)]
+struct CallMedia {
+    bridge: Bridge,
+    formats: [SideFormat; 2],
+    players: [Option<JoinHandle<()>>; 2],
+    recording: Option<CallRecorder>,
+}
+
+impl CallMedia {
+    fn stop_player(&mut self, leg: usize) {
+        if let Some(p) = self.players.get_mut(leg).and_then(Option::take) {
+            p.abort();
+        }
+    }
+
+    /// Recomputes, per leg, whether its packets need the slow path.
+    fn refresh(&self) {
+        let media = &self.bridge.shared.media;
+        for leg in 0..2 {
+            let slow = media.ingress(leg).needs_slow(&self.formats[1 - leg]);
+            media.set_slow(leg, slow);
+        }
+    }
+
+    fn stop_recording(&self, leg: usize) {
+        if let Some(r) = self.bridge.shared.media.ingress(leg).record.take() {
+            r.finish(RecordEnd::Stopped);
+        }
+    }
+}
+
+impl Drop for CallMedia {
+    fn drop(&mut self) {
+        // A JoinHandle dropped does not stop its task: a player must not outlive its call.
+        for p in self.players.iter_mut().filter_map(Option::take) {
+            p.abort();
+        }
+    }
+}
 
 /// All live bridges of the daemon. Must be used from inside the tokio runtime
 /// (opening a bridge spawns its tasks).
 #[derive(Debug)]
 pub struct RelayTable {
     pool: PortPool,
-    bridges: HashMap<u64, Bridge>,
+    calls: HashMap<u64, CallMedia>,
     next_id: u64,
     /// Addresses that are the box itself, and the relay ports in use: an SDP pointing media at
     /// one of our own relay sockets would make packets loop between bridges (an authenticated
@@ -19,17 +83,34 @@ pub struct RelayTable {
     own_ips: Vec<IpAddr>,
     own_ports: HashSet<u16>,
     own_ips_any: bool,
+    events: EventSink,
+    receiver: Option<mpsc::Receiver<MediaEvent>>,
+    /// `None` only if the writer thread could not be started (recordings then end at once).
+    writer: Option<Arc<DiskWriter>>,
+    cache: Arc<SourceCache>,
 }
 
 impl RelayTable {
     pub fn new(pool: PortPool) -> Self {
+        let (events, receiver) = EventSink::channel();
+        let writer = match DiskWriter::start(events.clone()) {
+            Ok(w) => Some(Arc::new(w)),
+            Err(error) => {
+                tracing::error!(%error, "cannot start the recording writer thread: no recordings");
+                None
+            }
+        };
         RelayTable {
             pool,
-            bridges: HashMap::new(),
+            calls: HashMap::new(),
             next_id: 1,
             own_ips: Vec::new(),
             own_ips_any: false,
             own_ports: HashSet::new(),
+            events,
+            receiver: Some(receiver),
+            writer,
+            cache: Arc::new(SourceCache::default()),
         }
     }
 
@@ -39,6 +120,17 @@ impl RelayTable {
         self.own_ips_any = ips.iter().any(IpAddr::is_unspecified);
         self.own_ips = ips;
         self
+    }
+
+    /// The media events (DTMF, end of playback, end of recording) for
+    /// `Pbx::handle_media_event`. Taken once: `None` afterwards.
+    pub fn events(&mut self) -> Option<mpsc::Receiver<MediaEvent>> {
+        self.receiver.take()
+    }
+
+    /// Events dropped because the receiver did not keep up.
+    pub fn dropped_events(&self) -> u64 {
+        self.events.dropped()
     }
 
     fn is_own_socket(&self, addr: SocketAddr) -> bool {
@@ -53,24 +145,43 @@ impl RelayTable {
 
     /// Live bridges.
     pub fn len(&self) -> usize {
-        self.bridges.len()
+        self.calls.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.bridges.is_empty()
+        self.calls.is_empty()
     }
 
     pub fn bridge(&self, id: u64) -> Option<&Bridge> {
-        self.bridges.get(&id)
+        self.calls.get(&id).map(|c| &c.bridge)
     }
 
     pub fn stats(&self, id: u64) -> Option<BridgeStats> {
-        self.bridges.get(&id).map(Bridge::stats)
+        self.bridge(id).map(Bridge::stats)
     }
 
     /// Closes a bridge and returns its final counters (for the CDR or a test).
     pub fn close_with_stats(&mut self, id: u64) -> Option<BridgeStats> {
-        self.bridges.remove(&id).map(|b| b.stats())
+        let stats = self.stats(id);
+        self.close(id);
+        stats
+    }
+
+    /// Key presses a leg sent beyond the rate cap (dropped), for tests and diagnostics.
+    pub fn dtmf_dropped(&self, id: u64, side: Side) -> u64 {
+        self.calls.get(&id).map_or(0, |c| {
+            c.bridge.shared.media.ingress(index(side)).gate.dropped()
+        })
+    }
+
+    fn record_done_now(&self, id: u64, side: Side, token: u64) {
+        self.events.send(MediaEvent::RecordDone {
+            id,
+            side,
+            token,
+            end: RecordEnd::Stopped,
+            duration: std::time::Duration::ZERO,
+        });
     }
 }
 
@@ -81,11 +192,24 @@ fn leg(side: Side) -> Leg {
     }
 }
 
+fn index(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
 impl MediaControl for RelayTable {
     fn open(&mut self) -> Option<MediaPorts> {
         match self.pool.open_bridge(None, None) {
             Ok(bridge) => {
                 let id = self.next_id;
+                for l in 0..2 {
+                    bridge.shared.media.ingress(l).hooks = Some(Hooks {
+                        id,
+                        events: self.events.clone(),
+                    });
+                }
                 self.next_id = self.next_id.wrapping_add(1);
                 let ports = MediaPorts {
                     id,
@@ -96,11 +220,19 @@ impl MediaControl for RelayTable {
                     self.own_ports.insert(p);
                     self.own_ports.insert(p.wrapping_add(1));
                 }
-                self.bridges.insert(id, bridge);
+                self.calls.insert(
+                    id,
+                    CallMedia {
+                        bridge,
+                        formats: [DEFAULT_FORMAT; 2],
+                        players: [None, None],
+                        recording: None,
+                    },
+                );
                 Some(ports)
             }
             Err(error) => {
-                tracing::warn!(%error, live = self.bridges.len(), "no media relay for a call");
+                tracing::warn!(%error, live = self.calls.len(), "no media relay for a call");
                 None
             }
         }
@@ -111,13 +243,21 @@ impl MediaControl for RelayTable {
             tracing::warn!(id, %addr, "SDP points media at the box's own relay: refused (loop)");
             return;
         }
-        if let Some(bridge) = self.bridges.get(&id) {
-            bridge.set_remote(leg(side), addr);
+        if let Some(call) = self.calls.get(&id) {
+            call.bridge.set_remote(leg(side), addr);
         }
     }
 
     fn close(&mut self, id: u64) {
-        if let Some(bridge) = self.bridges.remove(&id) {
+        if let Some(mut call) = self.calls.remove(&id) {
+            for l in 0..2 {
+                call.stop_player(l);
+                call.stop_recording(l);
+            }
+            if let Some(r) = call.recording.take() {
+                r.finish();
+            }
+            let bridge = &call.bridge;
             for p in [bridge.local_port_a(), bridge.local_port_b()] {
                 self.own_ports.remove(&p);
                 self.own_ports.remove(&p.wrapping_add(1));
@@ -148,6 +288,126 @@ impl MediaControl for RelayTable {
                 );
             }
         }
+    }
+
+    fn set_format(&mut self, id: u64, side: Side, format: SideFormat) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let l = index(side);
+        call.formats[l] = format;
+        let media = &call.bridge.shared.media;
+        media.ingress(l).set_format(format);
+        media.out(l).format = format;
+        call.refresh();
+    }
+
+    fn connect(&mut self, id: u64) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        for l in 0..2 {
+            call.stop_player(l);
+            call.stop_recording(l);
+            let mut ingress = call.bridge.shared.media.ingress(l);
+            ingress.forward = true;
+            ingress.detect = false;
+            ingress.restart();
+        }
+        call.refresh();
+    }
+
+    fn play(&mut self, id: u64, side: Side, what: Playback, token: u64) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let l = index(side);
+        call.stop_player(l);
+        {
+            let media = &call.bridge.shared.media;
+            // The leg hears the box now, not the other leg.
+            media.ingress(1 - l).forward = false;
+            let mut own = media.ingress(l);
+            if !own.detect {
+                own.detect = true;
+                own.restart();
+            }
+        }
+        call.refresh();
+        let ctx = PlayerCtx {
+            leg: l,
+            io: Arc::clone(&call.bridge.io),
+            shared: Arc::clone(&call.bridge.shared),
+            hooks: Hooks {
+                id,
+                events: self.events.clone(),
+            },
+            cache: Arc::clone(&self.cache),
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => call.players[l] = Some(rt.spawn(player::run(ctx, what, token))),
+            Err(_) => {
+                tracing::warn!(id, "play outside the runtime: skipped");
+                self.events.send(MediaEvent::PlayDone { id, side, token });
+            }
+        }
+    }
+
+    fn stop_play(&mut self, id: u64, side: Side) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.stop_player(index(side));
+        }
+    }
+
+    fn record(&mut self, id: u64, side: Side, spec: RecordSpec, token: u64) {
+        let (Some(call), Some(writer)) = (self.calls.get(&id), self.writer.as_ref()) else {
+            tracing::warn!(id, "cannot record (no such call or no writer)");
+            self.record_done_now(id, side, token);
+            return;
+        };
+        let l = index(side);
+        {
+            let mut ingress = call.bridge.shared.media.ingress(l);
+            if let Some(old) = ingress.record.take() {
+                old.finish(RecordEnd::Stopped);
+            }
+            ingress.record = Some(SideRecording::start(
+                Arc::clone(writer),
+                &spec,
+                Done { id, side, token },
+            ));
+            ingress.detect = true;
+            ingress.restart();
+        }
+        call.refresh();
+    }
+
+    fn stop_record(&mut self, id: u64, side: Side) {
+        if let Some(call) = self.calls.get(&id) {
+            call.stop_recording(index(side));
+            call.refresh();
+        }
+    }
+
+    fn record_call(&mut self, id: u64, recording: CallRecording) {
+        let (Some(call), Some(writer)) = (self.calls.get_mut(&id), self.writer.as_ref()) else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            tracing::warn!(id, "record_call outside the runtime: skipped");
+            return;
+        }
+        if let Some(old) = call.recording.take() {
+            old.finish();
+        }
+        let recorder = CallRecorder::start(Arc::clone(writer), recording.path);
+        for l in 0..2 {
+            let mut ingress = call.bridge.shared.media.ingress(l);
+            ingress.tap = Some(Arc::clone(&recorder.tap));
+            ingress.restart();
+        }
+        call.recording = Some(recorder);
+        call.refresh();
     }
 }
 

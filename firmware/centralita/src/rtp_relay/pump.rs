@@ -2,6 +2,7 @@
 //! the socket facing the other leg. One reusable buffer, no allocation, no lock per
 //! packet (see `shared` for how remotes and counters are read and written).
 
+use super::ingress::Ctx;
 use super::latch::{Latch, Verdict};
 use super::shared::{bump, BridgeShared, CachedRemote, Origin};
 use super::socket::BridgeIo;
@@ -84,7 +85,8 @@ pub async fn run(
             }
         }
         let valid = latch.current() == Some(source) && latch.is_learned() || is_valid(kind, packet);
-        match latch.on_packet(source, valid, Instant::now()) {
+        let now = Instant::now();
+        match latch.on_packet(source, valid, now) {
             Verdict::Accept => {}
             Verdict::Learned => {
                 own_generation = own.latch(source);
@@ -97,6 +99,23 @@ pub async fn run(
                 bump(&counters.dropped, 1);
                 continue;
             }
+        }
+
+        // One relaxed load per packet: plain relaying stays as it was; transcoding, playback,
+        // recording and DTMF detection go through the leg's slow path.
+        if kind == Kind::Rtp && shared.media.is_slow(from) {
+            let ctx = Ctx {
+                from,
+                shared: &shared.media,
+                socket: output,
+                target: destination.addr(theirs),
+                now,
+            };
+            let sent = shared.media.ingress(from).process(packet, &ctx);
+            bump(&counters.forwarded, sent.packets);
+            bump(&counters.forwarded_bytes, sent.bytes);
+            bump(&counters.dropped, sent.failed);
+            continue;
         }
 
         let Some(target) = destination.addr(theirs) else {

@@ -2,6 +2,7 @@
 //! path touches only atomics: a remote address is read through a generation counter
 //! and a locally cached copy, and counters have a single writer each.
 
+use super::media_shared::MediaShared;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -149,10 +150,12 @@ pub struct BridgeShared {
     pub rtcp_from: [PumpCounters; 2],
     /// Set by the RTP pump of a leg once it has learned the leg's real source.
     pub latched: [AtomicBool; 2],
+    /// The media server's per-leg state (formats, playback, recording, transcoding).
+    pub media: MediaShared,
 }
 
 impl BridgeShared {
-    pub fn new(a: Option<SocketAddr>, b: Option<SocketAddr>) -> Self {
+    pub fn new(a: Option<SocketAddr>, b: Option<SocketAddr>, seeds: [[u32; 3]; 2]) -> Self {
         BridgeShared {
             rtp_remote: [RemoteSlot::new(a), RemoteSlot::new(b)],
             rtcp_remote: [
@@ -162,6 +165,7 @@ impl BridgeShared {
             rtp_from: Default::default(),
             rtcp_from: Default::default(),
             latched: Default::default(),
+            media: MediaShared::new(seeds),
         }
     }
 }
