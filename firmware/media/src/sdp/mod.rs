@@ -15,6 +15,7 @@
 mod parse;
 mod print;
 
+pub mod negotiate;
 pub mod offer_answer;
 
 use std::net::IpAddr;
