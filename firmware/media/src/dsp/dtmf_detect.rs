@@ -17,9 +17,13 @@
 //!   2n-th there too; a DTMF generator does not. Rows are not tested: with 12.75 ms blocks their
 //!   2nd harmonics (1394, 1540, 1704 Hz) sit inside the main lobe of neighbouring column tones.
 //!
-//! A key is reported once [`MIN_ON_BLOCKS`] consecutive blocks hit it (≈ 38 ms, the minimum
-//! duration), and only once per press: [`MIN_OFF_BLOCKS`] blocks without it release the key
-//! (so a single disturbed block inside a tone does not split one press into two).
+//! Hysteresis: a block names a candidate pair when the strongest row and column are loud
+//! enough and within the twist limits; it is *valid* when the pair also passes the other
+//! checks. A key is reported once [`MIN_ON_BLOCKS`] valid blocks fall inside one unbroken run
+//! of that pair (≈ 38 ms, the minimum duration; a lossy codec may spoil a block in between
+//! without losing the key), and only once per press: the key is released only after
+//! [`MIN_OFF_BLOCKS`] blocks whose strongest pair is not that key, so speech masking a tone
+//! for a block or two does not split one press into two.
 
 use std::f32::consts::TAU;
 
@@ -51,9 +55,9 @@ pub const HARMONIC_DB: f32 = 15.0;
 /// Share of the block's energy the two tones must hold. Tuned on the speech fixtures: speech
 /// peaks at 0.61 in blocks passing the other checks, keys 10 dB above speech dip to about 0.9.
 pub const TONE_TO_TOTAL: f32 = 0.8;
-/// Consecutive hits needed to report a key.
+/// Valid blocks, within one run of the same pair, needed to report a key.
 pub const MIN_ON_BLOCKS: u32 = 3;
-/// Consecutive non-hits needed to release a key.
+/// Consecutive blocks without the held pair needed to release a key.
 pub const MIN_OFF_BLOCKS: u32 = 2;
 
 fn db_to_ratio(db: f32) -> f32 {
@@ -75,11 +79,14 @@ pub struct DtmfDetector {
     reverse_twist: f32,
     relative_peak: f32,
     harmonic: f32,
-    /// Result of the previous blocks and how many in a row.
-    last: Option<char>,
-    run: u32,
-    /// The key being held (already reported), if any.
+    /// Candidate pair of the previous blocks, how many blocks in a row it has lasted, and how
+    /// many of those passed every check.
+    pair: Option<char>,
+    pair_run: u32,
+    valid_in_run: u32,
+    /// The key being held (already reported), if any, and how many blocks it has been absent.
     held: Option<char>,
+    off_run: u32,
 }
 
 impl DtmfDetector {
@@ -104,9 +111,11 @@ impl DtmfDetector {
             reverse_twist: db_to_ratio(REVERSE_TWIST_DB),
             relative_peak: db_to_ratio(RELATIVE_PEAK_DB),
             harmonic: db_to_ratio(HARMONIC_DB),
-            last: None,
-            run: 0,
+            pair: None,
+            pair_run: 0,
+            valid_in_run: 0,
             held: None,
+            off_run: 0,
         }
     }
 
@@ -129,10 +138,10 @@ impl DtmfDetector {
             self.count += 1;
             if self.count == self.block_len {
                 (self.s1, self.s2, self.energy) = (s1, s2, energy);
-                let hit = self.classify_block();
+                let block = self.classify_block();
                 self.reset_block();
                 (s1, s2, energy) = (self.s1, self.s2, self.energy);
-                self.update(hit, digits);
+                self.update(block, digits);
             }
         }
         (self.s1, self.s2, self.energy) = (s1, s2, energy);
@@ -141,9 +150,11 @@ impl DtmfDetector {
     /// Forgets any partial block and held key (e.g. when the stream is re-anchored).
     pub fn reset(&mut self) {
         self.reset_block();
-        self.last = None;
-        self.run = 0;
+        self.pair = None;
+        self.pair_run = 0;
+        self.valid_in_run = 0;
         self.held = None;
+        self.off_run = 0;
     }
 
     fn reset_block(&mut self) {
@@ -153,59 +164,78 @@ impl DtmfDetector {
         self.count = 0;
     }
 
-    /// The key this block carries, if every check passes.
-    fn classify_block(&self) -> Option<char> {
+    /// What this block carries: the candidate pair (loose) and whether it passes every check.
+    fn classify_block(&self) -> Block {
         let n = self.block_len as f32;
         // Goertzel |X|² scaled to the mean square of the tone (A²/2), like analyse::goertzel_power.
         let power: [f32; FILTERS] = std::array::from_fn(|k| {
             let (a, b, c) = (self.s1[k], self.s2[k], self.coeff[k]);
             (a * a + b * b - c * a * b).max(0.0) * 2.0 / (n * n)
         });
+        let none = Block {
+            pair: None,
+            valid: false,
+        };
         let (row, row_p) = strongest(&power[..4]);
         let (col, col_p) = strongest(&power[4..8]);
         if row_p < self.min_power || col_p < self.min_power {
-            return None;
+            return none;
         }
         if col_p > row_p * self.forward_twist || row_p > col_p * self.reverse_twist {
-            return None;
+            return none;
         }
+        let pair = Some(KEYS[row][col]);
         let dominates = |group: &[f32], best: usize, p: f32| {
             group
                 .iter()
                 .enumerate()
                 .all(|(i, &q)| i == best || q * self.relative_peak <= p)
         };
-        if !dominates(&power[..4], row, row_p) || !dominates(&power[4..8], col, col_p) {
-            return None;
-        }
-        if power[8 + col] * self.harmonic > col_p {
-            return None;
-        }
-        let mean_square = self.energy / n;
-        if row_p + col_p < TONE_TO_TOTAL * mean_square {
-            return None;
-        }
-        Some(KEYS[row][col])
+        let valid = dominates(&power[..4], row, row_p)
+            && dominates(&power[4..8], col, col_p)
+            && power[8 + col] * self.harmonic <= col_p
+            && row_p + col_p >= TONE_TO_TOTAL * (self.energy / n);
+        Block { pair, valid }
     }
 
-    fn update(&mut self, hit: Option<char>, digits: &mut Vec<char>) {
-        if hit == self.last {
-            self.run = self.run.saturating_add(1);
+    fn update(&mut self, block: Block, digits: &mut Vec<char>) {
+        if block.pair == self.pair {
+            self.pair_run = self.pair_run.saturating_add(1);
         } else {
-            self.last = hit;
-            self.run = 1;
+            self.pair = block.pair;
+            self.pair_run = 1;
+            self.valid_in_run = 0;
         }
-        match hit {
-            Some(key) if self.run >= MIN_ON_BLOCKS && self.held != Some(key) => {
+        if block.valid {
+            self.valid_in_run = self.valid_in_run.saturating_add(1);
+        }
+        if self.held.is_some() {
+            if block.pair == self.held {
+                self.off_run = 0;
+            } else {
+                self.off_run = self.off_run.saturating_add(1);
+                if self.off_run >= MIN_OFF_BLOCKS {
+                    self.held = None;
+                }
+            }
+        }
+        if let Some(key) = self.pair {
+            if self.valid_in_run >= MIN_ON_BLOCKS && self.held != Some(key) {
                 digits.push(key);
                 self.held = Some(key);
+                self.off_run = 0;
             }
-            _ => {}
-        }
-        if hit != self.held && self.run >= MIN_OFF_BLOCKS && hit.is_none() {
-            self.held = None;
         }
     }
+}
+
+/// One block's verdict.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    /// The strongest row and column, if both are loud enough and within the twist limits.
+    pair: Option<char>,
+    /// Whether the pair also passes the relative-peak, harmonic and energy-share checks.
+    valid: bool,
 }
 
 /// Index and value of the largest element (first on ties); `(0, 0.0)` for an empty slice.

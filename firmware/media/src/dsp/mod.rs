@@ -13,6 +13,8 @@ pub mod moh;
 pub mod tone;
 
 #[cfg(test)]
+mod codec_dtmf_tests;
+#[cfg(test)]
 mod talkoff_tests;
 #[cfg(test)]
 mod test_signal;

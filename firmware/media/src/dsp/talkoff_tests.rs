@@ -23,7 +23,7 @@ fn gain(pcm: &[i16], db: f32) -> Vec<i16> {
 }
 
 fn speech() -> Vec<(String, Vec<i16>)> {
-    ["speech_es.wav", "speech_en.wav"]
+    ["speech_es.wav", "speech_en.wav", "speech_tones.wav"]
         .iter()
         .map(|n| (n.to_string(), fixture(n)))
         .collect()
@@ -63,4 +63,22 @@ fn music_on_hold_never_dials() {
     }
     let track = crate::dsp::moh::default_track(16000);
     assert_eq!(detect(16000, &track), "", "moh at 16 kHz");
+}
+
+/// The same at 16 kHz (a G.722 or Opus caller): speech upsampled, keys added at 16 kHz.
+#[test]
+fn at_16_khz_speech_never_dials_and_keys_over_it_are_detected() {
+    let keys = "0123456789*#";
+    for (name, pcm) in speech() {
+        let mut up = crate::resample::resample(&pcm, 8000, 16000).unwrap();
+        assert_eq!(detect(16000, &up), "", "{name}");
+        let step = up.len() / (keys.len() + 1);
+        for (i, key) in keys.chars().enumerate() {
+            let at = step * (i + 1);
+            let local = rms_dbfs(&up[at..at + 1600]).max(-40.0);
+            let tone = dtmf(key, local + 10.0, 0.0, 16000, 1600);
+            add_at(&mut up, &tone, at);
+        }
+        assert_eq!(detect(16000, &up), keys, "{name}");
+    }
 }
