@@ -9,6 +9,11 @@ prints a report:
   (c) concurrent bridged G.711 calls with RTP both ways: loss, CPU and RSS
       per call;
   (d) idle RSS.
+Optional media-server phases (issue 4), with --phases containing them:
+  (t) transcoded calls, PCMU caller / Opus callee: CPU and RSS per call,
+      what the callee receives;
+  (p) calls hearing a prompt from the box (an IVR): CPU per call, what the
+      callers receive.
 Every SIPp run is bounded by -m and -timeout, and we kill what outlives it.
 Only processes this script started are ever signalled.
 """
@@ -27,12 +32,15 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import daemon as dmn  # noqa: E402
-from lib import procstat, report, sipp, tenant  # noqa: E402
+from lib import media_tenant, procstat, report, sipp, tenant  # noqa: E402
 from lib.context import QUICK, Ctx, Plan, Ports  # noqa: E402
 from lib.phase_media import phase_media  # noqa: E402
+from lib.phase_prompt import phase_prompt  # noqa: E402
 from lib.phase_sip import PhaseError, phase_register, phase_setups  # noqa: E402
+from lib.phase_transcode import phase_transcode  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PHASE_KEYS = ("register", "setups", "media", "transcode", "prompt")
 
 
 def parse_args():
@@ -40,7 +48,17 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="1-minute smoke version")
     p.add_argument("--no-build", action="store_true", help="use target/release/centralita as it is")
     p.add_argument("--binary", help="bench this centralita binary instead (implies --no-build)")
-    p.add_argument("--phases", default="abc", help="subset of a,b,c to run (d always runs)")
+    p.add_argument(
+        "--phases",
+        default="abc",
+        help="subset of a,b,c,t,p to run (d always runs; t and p: media server, issue 4)",
+    )
+    p.add_argument(
+        "--levels",
+        help="concurrent calls of each level of phases t and p, comma-separated"
+        " (default 50,100,200; quick 20)",
+    )
+    p.add_argument("--media-window", type=int, help="seconds measured per level of t and p")
     p.add_argument(
         "--calls", type=int, help="concurrent calls of phase (c) (default 800, quick 100)"
     )
@@ -72,6 +90,10 @@ def make_plan(args):
         plan.setup_rate = args.setup_rate
     if args.setup_calls:
         plan.setup_calls = args.setup_calls
+    if args.levels:
+        plan.media_levels = tuple(int(x) for x in args.levels.split(",") if x.strip())
+    if args.media_window:
+        plan.media_window_s = args.media_window
     return plan
 
 
@@ -128,7 +150,9 @@ def main():
         if not os.access(binary, os.X_OK):
             raise dmn.DaemonError(f"no executable daemon at {binary}")
         pools = tenant.make_pools(
-            plan.reg_users, max(plan.rtp_calls, 100), plan.setup_callees + plan.rtp_calls
+            plan.reg_users,
+            max(plan.rtp_calls, 100, *plan.media_levels),
+            plan.setup_callees + plan.rtp_calls + sum(plan.media_levels),
         )
         data = os.path.join(workdir, "data")
         os.makedirs(data)
@@ -137,6 +161,7 @@ def main():
         users = len(list(pools.all_extensions()))
         log(f"importing bench tenant {tenant.TENANT_ID} ({users} extensions)")
         dmn.import_tenant(binary, data, doc, os.path.join(workdir, "import.log"))
+        ivr = prepare_ivr(binary, data, workdir, pools) if "p" in args.phases else (False, "")
         audio = os.path.join(workdir, "tone.pcmu")
         tenant.write_tone(audio)
         ports = Ports()
@@ -165,13 +190,26 @@ def main():
             daemon=d,
             audio_file=audio,
             notes=res["notes"],
+            ivr_ready=ivr[0],
+            ivr_how=ivr[1],
         )
+
+        def restart(tag):
+            # A fresh daemon per level of the media-server phases.
+            nonlocal d
+            res["exits"].append((f"before {tag}",) + d.stop())
+            d = ctx.daemon = fresh_daemon(tag)
+            time.sleep(1)
+
+        ctx.restart = restart
         time.sleep(plan.idle_s)
         res["idle_start_kb"] = ctx.sample().rss_kb
         phases = [
             ("a", "register", phase_register),
             ("b", "setups", phase_setups),
             ("c", "media", phase_media),
+            ("t", "transcode", phase_transcode),
+            ("p", "prompt", phase_prompt),
         ]
         first = True
         prev = "idle"
@@ -205,7 +243,7 @@ def main():
             time.sleep(plan.idle_s)
             res["idle_end_kb"] = ctx.sample().rss_kb
             res["idle_end_after"] = prev
-        failed = [k for k in ("register", "setups", "media") if isinstance(res.get(k), str)]
+        failed = [k for k in PHASE_KEYS if isinstance(res.get(k), str)]
         ok = d.alive() and not failed
     except dmn.DaemonError as e:
         res["notes"].append(f"daemon: {e}")
@@ -235,6 +273,22 @@ def main():
     return 0 if ok else 1
 
 
+def prepare_ivr(binary, data, workdir, pools):
+    """(ready, how) of the bench IVR and its prompt; a failure only fails
+    phase (p), which says why."""
+    try:
+        how = media_tenant.prepare_ivr(
+            binary,
+            data,
+            workdir,
+            pools,
+            lambda doc, log: dmn.import_tenant(binary, data, doc, log),
+        )
+        return True, how
+    except (dmn.DaemonError, RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        return False, str(e)
+
+
 def cdr_check(res, plan):
     """Calls the bench completed vs CDR rows the store holds."""
     calls = 0
@@ -244,6 +298,9 @@ def cdr_check(res, plan):
     media = res.get("media")
     if media is not None and not isinstance(media, str):
         calls += sum(h.successful for h in media.halves)
+    for key in ("transcode", "prompt"):
+        if isinstance(res.get(key), dict):
+            calls += sum(lv.successful for lv in res[key]["levels"])
     data = os.path.join(res["workdir"], "data")
     counts = dmn.count_cdrs(res["binary"], data, calls + 1000)
     return {"calls": calls, "rows": counts}

@@ -34,6 +34,14 @@ class Plan:
     # inside a default socket buffer (400 did not: the generator dropped).
     rtp_calls_per_sipp: int = 100
     idle_s: float = 3.0  # quiet time before an idle RSS reading
+    # Media-server phases (t) transcoded calls and (p) prompts: concurrent
+    # calls of each level, a fresh daemon per level.
+    media_levels: tuple = (50, 100, 200)
+    media_window_s: int = 10  # measured while every call of a level is up
+    media_rate: int = 50  # call set-ups per second while ramping up
+    media_calls_per_sipp: int = 100  # and per RTP sink (one Python process each)
+    # The Opus callee echoes what it receives, so both directions are transcoded.
+    transcode_echo: bool = True
 
 
 QUICK = Plan(
@@ -49,6 +57,8 @@ QUICK = Plan(
     rtp_rate=50,
     rtp_window_s=6,
     idle_s=1.5,
+    media_levels=(20,),
+    media_window_s=4,
 )
 
 
@@ -86,6 +96,10 @@ class Ctx:
     daemon: object  # daemon.Daemon
     audio_file: str
     notes: list = field(default_factory=list)  # things the report must say
+    # restart(tag): a fresh daemon on the same data folder (ctx.daemon becomes it).
+    restart: object = None
+    ivr_ready: bool = False  # the bench IVR and its prompt are in the store
+    ivr_how: str = ""  # how the prompt got there, or why it did not
 
     def path(self, name):
         return os.path.join(self.workdir, name)

@@ -100,7 +100,7 @@ def phase_media(ctx):
     per_instance = math.ceil(max(n_fwd, n_rev) / groups_n)
     # Media ports, handed out in order below the ephemeral range: an
     # rtp_stream instance takes 2 per call, an echo one only its -mp and -mp+2.
-    media = _MediaPorts(ports.sipp_media_base, stream_size=2 * per_instance + 20)
+    media = MediaPorts(ports.sipp_media_base, stream_size=2 * per_instance + 20)
     rate = max(1, round(plan.rtp_rate / groups_n))
 
     echo_answer = render("callee_answer", ctx.workdir)
@@ -296,10 +296,12 @@ def _drops_by_owner(ctx, media):
     }
 
 
-class _MediaPorts:
-    """Consecutive port blocks for the SIPp instances of phase (c)."""
+class MediaPorts:
+    """Consecutive port blocks for the SIPp instances (and RTP sinks) of the
+    media phases."""
 
     ECHO_SIZE = 4  # -mp (audio echo) and -mp+2 (the second echo stream)
+    SINK_SIZE = 1  # one socket of bench/lib/rtp_sink.py
 
     def __init__(self, first, stream_size):
         self.next = first
@@ -307,12 +309,12 @@ class _MediaPorts:
         self.ranges = []  # (kind, first port, last port)
 
     def take(self, kind):
-        size = self.stream_size if kind == "stream" else self.ECHO_SIZE
+        size = {"stream": self.stream_size, "sink": self.SINK_SIZE}.get(kind, self.ECHO_SIZE)
         first = self.next
         if first + size > 32768:
             raise ValueError(
-                f"phase (c) needs SIPp media ports past {first + size}: into the kernel's"
-                " ephemeral range; use fewer --calls"
+                f"the media phases need SIPp media ports past {first + size}: into the"
+                " kernel's ephemeral range; use fewer calls"
             )
         self.next += size
         self.ranges.append((kind, first, first + size - 1))

@@ -3,6 +3,8 @@
 import json
 from dataclasses import fields, is_dataclass
 
+from . import report_media
+
 TARGETS = {
     "reg_per_s": 3000,
     "setups_per_s": 1000,
@@ -105,6 +107,7 @@ def render(res):
         out += _media_lines(media, res["mode"] == "quick")
     elif media:
         out += ["", f"(c) media phase failed: {media}"]
+    out += report_media.render(res)
     if "idle_end_kb" in res:
         end, start = res["idle_end_kb"], res.get("idle_start_kb", 0)
         out += [
@@ -221,7 +224,12 @@ def to_json(res, path):
     def plain(x):
         if is_dataclass(x):
             out = {f.name: plain(getattr(x, f.name)) for f in fields(x)}
-            for derived in ("rate", "loss"):  # properties, which asdict leaves out
+            for derived in (
+                "rate",
+                "loss",
+                "core_pct_per_call",
+                "kb_per_call",
+            ):  # properties, which asdict leaves out
                 if hasattr(x, derived):
                     out[derived] = getattr(x, derived)
             return out
