@@ -5,8 +5,8 @@
 
 use std::f64::consts::PI;
 
-/// Largest FFT used by the coarse scan of [`dominant_frequency`]; longer input is analysed on its
-/// first 65 536 samples for the scan (the refinement still uses the whole input).
+/// Largest FFT used by the coarse scan of [`dominant_frequency`]; longer input is scanned in
+/// segments of this size (the refinement still uses the whole input).
 const MAX_FFT: usize = 1 << 16;
 
 /// Power of the component of `pcm` at `freq_hz`, in full-scale-squared units: a sine of
@@ -86,23 +86,32 @@ fn dtft(x: impl Iterator<Item = f64>, w: f64) -> (f64, f64) {
 }
 
 /// Peak of the Hann-windowed, zero-padded power spectrum, with parabolic interpolation on the
-/// log magnitude (near-exact for a Gaussian-like main lobe such as Hann's).
+/// log magnitude (near-exact for a Gaussian-like main lobe such as Hann's). Input longer than
+/// [`MAX_FFT`] is cut into half-overlapping segments whose power spectra are summed (Welch), so
+/// a tone anywhere in a long capture is found.
 fn coarse_peak(pcm: &[i16], fs: f64) -> f64 {
     let len = pcm.len().min(MAX_FFT);
     let n = len.next_power_of_two().max(4);
     let window = hann(len);
+    let mut power = vec![0.0f64; n / 2 + 1];
     let mut re = vec![0.0f64; n];
     let mut im = vec![0.0f64; n];
-    for (i, (&s, &h)) in pcm.iter().zip(window.iter()).enumerate() {
-        re[i] = f64::from(s) * h;
+    // Segments overlap by half (no blind spot at window edges); the last one ends with the
+    // input so the tail is analysed too.
+    let hop = (len / 2).max(1);
+    let last = pcm.len() - len;
+    let starts = (0..last).step_by(hop).chain(std::iter::once(last));
+    for segment in starts.map(|s| &pcm[s..s + len]) {
+        re.fill(0.0);
+        im.fill(0.0);
+        for (i, (&s, &h)) in segment.iter().zip(window.iter()).enumerate() {
+            re[i] = f64::from(s) * h;
+        }
+        fft(&mut re, &mut im);
+        for (p, (r, i)) in power.iter_mut().zip(re.iter().zip(im.iter())) {
+            *p += r * r + i * i;
+        }
     }
-    fft(&mut re, &mut im);
-    let power: Vec<f64> = re
-        .iter()
-        .zip(im.iter())
-        .take(n / 2 + 1)
-        .map(|(r, i)| r * r + i * i)
-        .collect();
     let min_bin = ((20.0 * n as f64 / fs).ceil() as usize).max(1);
     let mut best = min_bin.min(n / 2);
     for k in min_bin..=n / 2 {

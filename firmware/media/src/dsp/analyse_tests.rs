@@ -73,3 +73,15 @@ fn fft_matches_a_direct_dft() {
         assert!((dr - re[k]).abs() < 1e-9 && (di - im[k]).abs() < 1e-9);
     }
 }
+
+#[test]
+fn dominant_frequency_finds_a_tone_late_in_a_long_capture() {
+    // 20 s at 8 kHz: 16 s of faint hum, then 4 s of the tone.
+    let mut pcm = sine(150.0, -50.0, 8000, 160_000);
+    let tone = sine(1000.0, -12.0, 8000, 32_000);
+    for (a, b) in pcm[128_000..].iter_mut().zip(tone) {
+        *a = a.saturating_add(b);
+    }
+    let got = dominant_frequency(&pcm, 8000);
+    assert!((got - 1000.0).abs() < 1.0, "{got}");
+}
