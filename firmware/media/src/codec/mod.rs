@@ -138,6 +138,13 @@ pub trait Decoder: Send {
     fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<usize, CodecError>;
     /// A lost 20 ms frame: concealment (or silence) appended to `out`.
     fn conceal(&mut self, out: &mut Vec<i16>) -> Result<usize, CodecError>;
+    /// The lost 20 ms frame just before `next_payload` (which arrived): Opus rebuilds it
+    /// from the in-band FEC copy that packet carries (RFC 7587 §3.3); codecs without FEC
+    /// conceal. Call it for the last lost frame, then `decode(next_payload)` as usual.
+    fn recover(&mut self, next_payload: &[u8], out: &mut Vec<i16>) -> Result<usize, CodecError> {
+        let _ = next_payload;
+        self.conceal(out)
+    }
 }
 
 /// A fresh encoder of `kind` (only Opus can fail: libopus allocates its state).

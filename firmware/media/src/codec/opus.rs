@@ -86,9 +86,14 @@ impl OpusDecoder {
         })
     }
 
-    fn run(&mut self, payload: Option<&[u8]>, samples: usize) -> Result<usize, CodecError> {
+    fn run(
+        &mut self,
+        payload: Option<&[u8]>,
+        samples: usize,
+        fec: bool,
+    ) -> Result<usize, CodecError> {
         let output = &mut self.buffer[..samples.min(MAX_PACKET_SAMPLES)];
-        Ok(self.inner.decode(payload, output, false)?)
+        Ok(self.inner.decode(payload, output, fec)?)
     }
 }
 
@@ -103,14 +108,25 @@ impl Decoder for OpusDecoder {
                 codec: CodecKind::Opus,
             });
         }
-        let n = self.run(Some(payload), MAX_PACKET_SAMPLES)?;
+        let n = self.run(Some(payload), MAX_PACKET_SAMPLES, false)?;
         out.extend_from_slice(self.buffer.get(..n).unwrap_or_default());
         Ok(n)
     }
 
     fn conceal(&mut self, out: &mut Vec<i16>) -> Result<usize, CodecError> {
         // For concealment libopus needs the exact duration to fill.
-        let n = self.run(None, CodecKind::Opus.frame_samples())?;
+        let n = self.run(None, CodecKind::Opus.frame_samples(), false)?;
+        out.extend_from_slice(self.buffer.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn recover(&mut self, next_payload: &[u8], out: &mut Vec<i16>) -> Result<usize, CodecError> {
+        if next_payload.is_empty() {
+            return self.conceal(out);
+        }
+        // As for concealment, the exact duration lost; without FEC data in the packet
+        // libopus falls back to its concealment by itself.
+        let n = self.run(Some(next_payload), CodecKind::Opus.frame_samples(), true)?;
         out.extend_from_slice(self.buffer.get(..n).unwrap_or_default());
         Ok(n)
     }

@@ -125,3 +125,64 @@ fn bad_input_is_an_error() {
     // The decoder still works after refusing garbage.
     dec.decode(&encode_tone(1)[0], &mut out).unwrap();
 }
+
+#[test]
+fn recovers_a_lost_packet_from_the_next_ones_fec() {
+    // Speech-like enough for SILK (where the FEC copy lives): a low tone with a harmonic.
+    let a = sine(180.0, -14.0, 48_000, 960 * 30);
+    let b = sine(540.0, -20.0, 48_000, 960 * 30);
+    let pcm: Vec<i16> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| x.saturating_add(*y))
+        .collect();
+    let mut enc = OpusEncoder::new().unwrap();
+    let packets: Vec<Vec<u8>> = pcm
+        .chunks_exact(960)
+        .map(|frame| {
+            let mut p = Vec::new();
+            enc.encode(frame, &mut p).unwrap();
+            p
+        })
+        .collect();
+    let mut dec = OpusDecoder::new().unwrap();
+    let mut out = Vec::new();
+    for p in &packets[..20] {
+        dec.decode(p, &mut out).unwrap();
+    }
+    // Packet 20 is lost; 21 arrives and carries its redundant copy.
+    let start = out.len();
+    assert_eq!(dec.recover(&packets[21], &mut out).unwrap(), 960);
+    assert!(
+        rms_dbfs(&out[start..]) > -24.0,
+        "{}",
+        rms_dbfs(&out[start..])
+    );
+    assert_eq!(dec.decode(&packets[21], &mut out).unwrap(), 960);
+    // Against a decoder that did receive packet 20 and one that only concealed it, the
+    // FEC copy is far closer to the real thing (measured: about 60 times less error energy).
+    let mut reference = OpusDecoder::new().unwrap();
+    let mut concealing = OpusDecoder::new().unwrap();
+    let (mut heard, mut guessed) = (Vec::new(), Vec::new());
+    for p in &packets[..20] {
+        reference.decode(p, &mut heard).unwrap();
+        concealing.decode(p, &mut guessed).unwrap();
+    }
+    reference.decode(&packets[20], &mut heard).unwrap();
+    concealing.conceal(&mut guessed).unwrap();
+    let error = |x: &[i16]| -> f64 {
+        x.iter()
+            .zip(&heard[start..start + 960])
+            .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+            .sum()
+    };
+    let fec_error = error(&out[start..start + 960]);
+    let plc_error = error(&guessed[start..start + 960]);
+    assert!(
+        fec_error * 10.0 < plc_error,
+        "FEC {fec_error}, PLC {plc_error}"
+    );
+    // Garbage as the next packet is an error, and an empty one just conceals.
+    assert!(dec.recover(&[0xFF], &mut out).is_err());
+    assert_eq!(dec.recover(&[], &mut out).unwrap(), 960);
+}
