@@ -1,5 +1,6 @@
 use super::*;
-use crate::dsp::test_signal::{add_at, dtmf, noise};
+use crate::dsp::test_signal::{add_at, dtmf, noise, two_tones};
+use crate::dsp::tone::{dtmf_frequencies, ToneGenerator, ToneKind};
 
 const ALL: &str = "123A456B789C*0#D";
 
@@ -153,6 +154,49 @@ fn odd_rates_and_extreme_samples_do_not_panic() {
         let mut d = DtmfDetector::new(rate);
         d.process(&[i16::MAX, i16::MIN, 0, -1].repeat(500), &mut digits);
         d.reset();
+    }
+}
+
+/// Q.23 senders may be off by up to ±1.5 %: still the same key.
+#[test]
+fn frequency_deviation_of_1_5_percent_is_accepted() {
+    for &dev in &[-0.015f32, 0.015] {
+        for key in ALL.chars() {
+            let (row, col) = dtmf_frequencies(key).unwrap();
+            let mut pcm = vec![0i16; 400];
+            pcm.extend(two_tones(
+                row * (1.0 + dev),
+                col * (1.0 + dev),
+                -15.0,
+                0.0,
+                8000,
+                800,
+            ));
+            pcm.extend([0i16; 800]);
+            assert_eq!(detect(8000, &pcm, 160), key.to_string(), "{key} {dev}");
+        }
+    }
+}
+
+/// The box's own progress tones and beep never dial.
+#[test]
+fn progress_tones_and_beep_never_dial() {
+    for &rate in &[8000u32, 16000] {
+        for kind in [
+            ToneKind::Dial,
+            ToneKind::Busy,
+            ToneKind::Ringback,
+            ToneKind::Congestion,
+            ToneKind::Beep,
+        ] {
+            let mut pcm = vec![0i16; rate as usize * 10];
+            ToneGenerator::new(kind, rate).fill(&mut pcm);
+            assert_eq!(
+                detect(rate, &pcm, rate as usize / 50),
+                "",
+                "{kind:?} {rate}"
+            );
+        }
     }
 }
 

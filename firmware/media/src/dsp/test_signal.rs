@@ -30,6 +30,19 @@ pub(crate) fn dtmf(
     samples: usize,
 ) -> Vec<i16> {
     let (row, col) = dtmf_frequencies(key).unwrap_or((0.0, 0.0));
+    two_tones(row, col, level_dbfs, twist_db, rate, samples)
+}
+
+/// Two sines at `low` and `high` Hz: `level_dbfs` for the pair together, `twist_db` > 0 makes
+/// the high one louder.
+pub(crate) fn two_tones(
+    low: f32,
+    high: f32,
+    level_dbfs: f32,
+    twist_db: f32,
+    rate: u32,
+    samples: usize,
+) -> Vec<i16> {
     // Split the total power between both tones according to the twist.
     let t = 10f64.powf(f64::from(twist_db) / 10.0);
     let total = dbfs_to_amplitude(level_dbfs).powi(2);
@@ -40,7 +53,8 @@ pub(crate) fn dtmf(
         .map(|i| {
             let t = i as f64 / f64::from(rate);
             to_i16(
-                a_row * (tau * f64::from(row) * t).sin() + a_col * (tau * f64::from(col) * t).sin(),
+                a_row * (tau * f64::from(low) * t).sin()
+                    + a_col * (tau * f64::from(high) * t).sin(),
             )
         })
         .collect()
