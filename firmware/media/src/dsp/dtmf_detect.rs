@@ -1,9 +1,10 @@
 //! In-band DTMF detection (ITU-T Q.24 receiver), for callers whose phones send digits as
 //! audio instead of RFC 4733 events.
 //!
-//! Goertzel filters on the eight Q.23 frequencies (and the four column 2nd harmonics) over blocks of 12.75 ms (102 samples at
-//! 8 kHz; scaled with the rate, so 16 and 48 kHz use the same code). A block "hits" a key only
-//! if every check passes — the checks are what keep speech and music from dialling:
+//! Goertzel filters on the eight Q.23 frequencies (and the four column 2nd harmonics) over
+//! blocks of 12.75 ms (102 samples at 8 kHz; scaled with the rate, so 16 and 48 kHz use the same
+//! code). A block is *valid* for a key only if every check passes — the checks are what keep
+//! speech and music from dialling:
 //!
 //! * level: each tone above [`MIN_TONE_DBFS`];
 //! * twist: the high-group tone at most [`FORWARD_TWIST_DB`] above the low one, and at most
@@ -52,8 +53,9 @@ pub const REVERSE_TWIST_DB: f32 = 6.0;
 pub const RELATIVE_PEAK_DB: f32 = 8.0;
 /// How far below the column tone its 2nd harmonic must be.
 pub const HARMONIC_DB: f32 = 15.0;
-/// Share of the block's energy the two tones must hold. Tuned on the speech fixtures: speech
-/// peaks at 0.61 in blocks passing the other checks, keys 10 dB above speech dip to about 0.9.
+/// Share of the block's energy the two tones must hold. Tuned on espeak-ng speech: in blocks
+/// passing the other checks speech peaked at 0.61 (fixtures) and 0.66 (5 more minutes, many
+/// voices and pitches), while keys 10 dB above speech dip to about 0.9.
 pub const TONE_TO_TOTAL: f32 = 0.8;
 /// Valid blocks, within one run of the same pair, needed to report a key.
 pub const MIN_ON_BLOCKS: u32 = 3;
