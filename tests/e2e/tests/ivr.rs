@@ -137,7 +137,6 @@ fn assert_two_way(a: &MediaLeg, b: &MediaLeg) -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs IVRs and prompt playback in the daemon"]
 fn did_to_ivr_key_two_reaches_the_extension() -> Result<()> {
     let (daemon, primary, dir) = trunk_media_daemon(rule(dest("ivr", "ivr-main"), None), |doc| {
         doc["ivrs"] = json!([ivr(
@@ -178,7 +177,6 @@ fn did_to_ivr_key_two_reaches_the_extension() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs the prompt-then-hangup destination in the daemon"]
 fn prompt_then_hangup_plays_the_prompt_and_hangs_up() -> Result<()> {
     let (daemon, primary, dir) =
         trunk_media_daemon(rule(dest("prompt-then-hangup", "p-closed"), None), |_| {})?;
@@ -200,7 +198,6 @@ fn prompt_then_hangup_plays_the_prompt_and_hangs_up() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs route-rule prompts in the daemon"]
 fn route_rule_prompt_plays_before_the_destination() -> Result<()> {
     let (daemon, primary, dir) =
         trunk_media_daemon(rule(dest("extension", "u11"), Some("p-welcome")), |_| {})?;
@@ -221,7 +218,6 @@ fn route_rule_prompt_plays_before_the_destination() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs IVRs and prompt playback in the daemon"]
 fn sipp_pcap_key_two_in_the_ivr_reaches_the_extension() -> Result<()> {
     // SIPp's own RTP this time: Debian's dtmf_2833_2.pcap is the caller's key press,
     // played 1 s into the menu (during the prompt: it must interrupt it).

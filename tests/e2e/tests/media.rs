@@ -108,7 +108,6 @@ fn tones_cross_a_call_both_ways_at_their_level() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs transcoding (issue 4 codecs in the daemon)"]
 fn pcma_caller_and_pcmu_callee_hear_each_other() -> Result<()> {
     // The caller offers only A-law, the callee answers only µ-law: the box must either
     // transcode or refuse (488); if it connects them, both must hear the right tone.
@@ -166,7 +165,6 @@ fn dump_at_8k(path: &std::path::Path) -> Result<Vec<i16>> {
 }
 
 #[test]
-#[ignore = "needs transcoding to Opus (issue 4 codecs in the daemon)"]
 fn pcmu_phone_and_opus_phone_hear_each_other() -> Result<()> {
     const STEP: Duration = Duration::from_secs(20);
     let daemon = Daemon::start()?;
@@ -223,7 +221,6 @@ fn pcmu_phone_and_opus_phone_hear_each_other() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs Opus in the daemon's offer/answer (issue 4 codecs)"]
 fn two_opus_phones_hear_each_other() -> Result<()> {
     // Opus end to end through the box: the Opus side of the transcoding test above.
     two_baresip_phones_hear_each_other("opus/48000/2")
@@ -320,7 +317,6 @@ fn sipp_pcap_key_press_reaches_the_callee() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs transcoding to Opus (issue 4 codecs in the daemon)"]
 fn opus_caller_and_pcmu_callee_hear_each_other_sipp() -> Result<()> {
     // The same transcoded call with both peers the harness's own: the Opus side is
     // libopus through the media crate, so the far-end checks are the harness's.

@@ -80,7 +80,6 @@ fn truncated_mp3(declared: u32, whole: usize, cut: usize) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "needs `centralita prompt add`"]
 fn wav_upload_is_converted_to_16_khz_mono_and_listed() -> Result<()> {
     let setup = Prepared::new()?;
     // 8 kHz stereo in, with the tone on both channels: the box must downmix and resample.
@@ -121,7 +120,6 @@ fn wav_upload_is_converted_to_16_khz_mono_and_listed() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs `centralita prompt add`"]
 fn text_file_named_wav_is_refused_as_not_audio() -> Result<()> {
     let setup = Prepared::new()?;
     let text = "Hola, esto no es audio.\n".repeat(200);
@@ -132,7 +130,6 @@ fn text_file_named_wav_is_refused_as_not_audio() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs `centralita prompt add`"]
 fn truncated_mp3_is_refused_as_truncated() -> Result<()> {
     let setup = Prepared::new()?;
     let mp3 = truncated_mp3(400, 20, 200);
@@ -147,7 +144,6 @@ fn truncated_mp3_is_refused_as_truncated() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs `centralita prompt add`"]
 fn upload_over_the_size_limit_is_refused_as_too_large() -> Result<()> {
     let setup = Prepared::new()?;
     // A well-formed WAV just over the limit: refused for its size, not its content.
@@ -164,7 +160,6 @@ fn upload_over_the_size_limit_is_refused_as_too_large() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs `centralita prompt add`"]
 fn prompt_id_cannot_name_a_path_outside_the_prompts_folder() -> Result<()> {
     let setup = Prepared::new()?;
     let wav = audio::wav_pcm16(16_000, 1, &audio::tone_ms(440.0, TONE_DBFS, 16_000, 500));

@@ -54,7 +54,6 @@ fn recorded_cdr(data: &std::path::Path) -> Result<Value> {
 }
 
 #[test]
-#[ignore = "needs call recording in the daemon"]
 fn recorded_call_holds_caller_left_and_callee_right() -> Result<()> {
     let setup = Prepared::new()?;
     let mut doc = setup.export()?;

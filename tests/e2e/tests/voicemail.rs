@@ -170,7 +170,6 @@ fn assert_message_file(daemon: &Daemon, row: &Value) -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs IVRs and voicemail deposit in the daemon"]
 fn ivr_without_input_goes_to_voicemail_and_keeps_the_message() -> Result<()> {
     let daemon = voicemail_daemon(&[])?;
     let dir = e2e::call::scratch()?;
@@ -213,7 +212,6 @@ fn phrase(leg: &MediaLeg, what: &str, ms: usize) -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs voicemail deposit and the voicemail menu in the daemon"]
 fn box_menu_with_the_right_pin_plays_the_message() -> Result<()> {
     let daemon = voicemail_daemon(&[])?;
     let dir = e2e::call::scratch()?;
@@ -260,7 +258,6 @@ fn box_menu_with_the_right_pin_plays_the_message() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs the voicemail menu in the daemon"]
 fn box_menu_hangs_up_after_three_wrong_pins() -> Result<()> {
     let daemon = voicemail_daemon(&[])?;
     let dir = e2e::call::scratch()?;
@@ -290,7 +287,6 @@ fn box_menu_hangs_up_after_three_wrong_pins() -> Result<()> {
 }
 
 #[test]
-#[ignore = "needs the voicemail menu in the daemon"]
 fn ten_thousand_digits_at_the_pin_prompt_do_not_disturb_another_call() -> Result<()> {
     // The box itself parses these events (PIN collection), unlike a relayed call's.
     let daemon = voicemail_daemon(&[])?;
