@@ -6,7 +6,6 @@
 //! PCM8/16/24/32, IEEE float, G.711 µ-law/A-law and `WAVE_FORMAT_EXTENSIBLE` wrapping any
 //! of those are converted to `i16`.
 
-mod g711;
 mod read;
 mod writer;
 

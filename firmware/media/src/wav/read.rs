@@ -1,8 +1,8 @@
 //! Lenient WAV reader: walks RIFF chunks, understands the common PCM encodings and
 //! recovers files whose sizes were never patched (a crash while recording).
 
-use super::g711::{alaw_to_linear, ulaw_to_linear};
 use super::{WavAudio, WavError, WavFormat};
+use crate::codec::g711::{alaw_decode, ulaw_decode};
 
 const TAG_PCM: u16 = 0x0001;
 const TAG_FLOAT: u16 = 0x0003;
@@ -79,8 +79,8 @@ fn convert(fmt: &Fmt, data: &[u8]) -> Vec<i16> {
     match (fmt.tag, fmt.bits) {
         // 8-bit PCM is unsigned with 128 as zero.
         (TAG_PCM, 8) => data.iter().map(|&b| (i16::from(b) - 128) << 8).collect(),
-        (TAG_ULAW, _) => data.iter().map(|&b| ulaw_to_linear(b)).collect(),
-        (TAG_ALAW, _) => data.iter().map(|&b| alaw_to_linear(b)).collect(),
+        (TAG_ULAW, _) => data.iter().map(|&b| ulaw_decode(b)).collect(),
+        (TAG_ALAW, _) => data.iter().map(|&b| alaw_decode(b)).collect(),
         (TAG_PCM, 16) => data
             .chunks_exact(2)
             .map(|c| i16::from_le_bytes([c[0], c[1]]))
