@@ -19,6 +19,7 @@ pub mod daemon;
 pub mod digest;
 pub mod error;
 pub mod garbage;
+pub mod mail_sink;
 pub mod media_call;
 pub mod media_check;
 pub mod media_codec;

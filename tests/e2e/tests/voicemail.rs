@@ -5,8 +5,7 @@
 //!
 //! Tones stand for speech so the checks can be exact: the IVR prompt is 440 Hz, the box
 //! greeting 660 Hz, the beep the box's own 1 kHz, and the caller "speaks" 800 Hz.
-//! The email part lives in `mail.rs`'s harness (`src/smtp.rs`, the mail engineer's);
-//! see `voicemail_mail.rs`.
+//! The message's email goes to a real SMTP server process (aiosmtpd, `src/mail_sink.rs`).
 //!
 //! ```sh
 //! cargo build -p centralita && cargo test -p e2e --test voicemail
@@ -15,6 +14,7 @@
 use std::time::Duration;
 
 use e2e::audio;
+use e2e::mail_sink::MailSink;
 use e2e::media_call::{self, MediaLeg, OFFER_G711};
 use e2e::media_check::{sine_rms_dbfs, ToneCheck};
 use e2e::media_flood::flood_beside_a_call;
@@ -309,5 +309,78 @@ fn ten_thousand_digits_at_the_pin_prompt_do_not_disturb_another_call() -> Result
         &media_call::hang_up(flood_phone, &flooder)?,
     );
     assert!(outcome.undisturbed(), "{outcome:?}");
+    Ok(())
+}
+
+#[test]
+fn voicemail_is_emailed_once_with_the_message_as_a_wav_attachment() -> Result<()> {
+    let sink = MailSink::start()?;
+    let port = sink.port().to_string();
+    let daemon = voicemail_daemon(&[
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        &port,
+        "--smtp-tls",
+        "none",
+        "--smtp-from",
+        "centralita@example.com",
+    ])?;
+    let dir = e2e::call::scratch()?;
+    leave_message(&daemon, &dir)?;
+    let rows = messages(&daemon, 1)?;
+    let mails = sink
+        .wait_for(1, Duration::from_secs(30))
+        .map_err(|e| HarnessError::Timeout {
+            what: format!(
+                "{e}\nsink log: {}\ndaemon log:\n{}",
+                sink.log(),
+                daemon.stderr_tail()
+            ),
+            waited: Duration::from_secs(30),
+        })?;
+    let mail = &mails[0];
+    eprintln!("mail: {}", mail.summary);
+    assert_eq!(
+        mail.recipients(),
+        vec!["buzon@example.com".to_string()],
+        "{}",
+        mail.summary
+    );
+    assert!(
+        mail.subject().contains("Nuevo mensaje de voz"),
+        "subject: {:?}",
+        mail.subject()
+    );
+    let attachments = mail.attachments();
+    assert_eq!(attachments.len(), 1, "{}", mail.summary);
+    let (name, content_type, path) = &attachments[0];
+    assert!(name.ends_with(".wav"), "attachment name {name:?}");
+    assert!(
+        content_type.contains("wav"),
+        "attachment type {content_type:?}"
+    );
+    // The attachment is the stored message, and it holds what the caller said.
+    let attached = audio::read_wav(path)?;
+    let stored = audio::read_wav(&media_setup::stored_file(
+        daemon.data_dir(),
+        rows[0]["file"].as_str().unwrap_or_default(),
+    ))?;
+    assert_eq!(
+        attached.samples, stored.samples,
+        "the attachment differs from the stored message"
+    );
+    let check = ToneCheck::of(&attached.samples, MESSAGE_HZ);
+    let verdict = check.expect(
+        MESSAGE_HZ,
+        MESSAGE_MS - 500,
+        5.0,
+        Some((sine_rms_dbfs(TONE_DBFS), 3.0)),
+        &attached.samples,
+    );
+    assert!(verdict.is_ok(), "the attached recording: {verdict:?}");
+    // Once: nothing else arrives (no duplicate after a retry, say).
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(sink.received()?.len(), 1, "messages at the sink");
     Ok(())
 }
