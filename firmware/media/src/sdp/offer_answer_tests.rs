@@ -64,7 +64,8 @@ fn offer_keeps_relayable_codecs_and_points_at_the_box() {
     let mut session = LocalSession::new(777);
     let out = rewrite_offer(&caller_offer(&[]), relay(20000), &mut session).unwrap();
     let m = &out.sdp.media[0];
-    assert_eq!(m.formats, ["0", "8", "9", "101"]);
+    // Opus (96 here) is one of the box's codecs too.
+    assert_eq!(m.formats, ["0", "8", "9", "96", "101"]);
     assert_eq!(m.port, 20000);
     assert_eq!(out.sdp.connection, Some(Connection::ip(BOX)));
     assert!(m.connections.is_empty());
@@ -84,9 +85,6 @@ fn offer_keeps_relayable_codecs_and_points_at_the_box() {
     for gone in [
         "G729",
         "annexb",
-        "opus",
-        "useinbandfec",
-        "rtcp-fb",
         "a=rtcp:",
         "ice",
         "candidate",
@@ -348,7 +346,7 @@ fn linphone_offer() {
     ]);
     let out = rewrite_offer(&offer, relay(20000), &mut LocalSession::new(5)).unwrap();
     let m = &out.sdp.media[0];
-    assert_eq!(m.formats, ["0", "8", "101", "99", "100"]);
+    assert_eq!(m.formats, ["96", "0", "8", "101", "99", "100"]);
     assert_eq!(m.protocol, "RTP/AVPF");
     let text = out.sdp.to_string();
     for kept in [
@@ -365,7 +363,6 @@ fn linphone_offer() {
         "candidate",
         "a=rtcp:",
         "speex",
-        "opus",
         "annexb",
         "192.168.1.50",
     ] {

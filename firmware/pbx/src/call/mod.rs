@@ -8,7 +8,6 @@ mod dialog;
 mod features;
 mod hold;
 mod leg;
-mod negotiate_shim;
 mod recording;
 mod responses;
 pub mod sdp;

@@ -1,7 +1,7 @@
 //! SDP of one bridged call as the box presents it to each leg (RFC 3264 through
 //! `media::sdp::offer_answer`): offers and answers from one leg are rewritten to point at the relay
 //! port facing the other leg, with one `o=` session per leg whose version moves only on change.
-use super::negotiate_shim as negotiate;
+use media::sdp::negotiate;
 use super::sdp_codecs::{box_codecs, codecs_of, preferring, side_format};
 use crate::ids::Ids;
 use crate::media::{MediaPorts, Side, SideFormat};
