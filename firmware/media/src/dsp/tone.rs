@@ -274,8 +274,11 @@ impl ToneGenerator {
         };
         let mut v = 0.0;
         for k in 0..2 {
-            // Oscillators run through silent steps too, so the phase is continuous.
-            v += self.amplitude[k] * (std::f64::consts::TAU * self.phase[k]).sin();
+            // Oscillators run through silent steps too, so the phase is continuous; the sine
+            // itself is only computed when it is heard (single tones skip the second one).
+            if gain > 0.0 && self.amplitude[k] != 0.0 {
+                v += self.amplitude[k] * (std::f64::consts::TAU * self.phase[k]).sin();
+            }
             self.phase[k] = (self.phase[k] + self.step[k]).fract();
         }
         self.pos += 1;

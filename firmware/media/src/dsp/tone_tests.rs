@@ -118,3 +118,24 @@ fn degenerate_rates_do_not_panic() {
     }
     assert!(sine(1000.0, 0.0, 0, 10).len() == 10);
 }
+
+/// CPU cost of generating tones per 20 ms frame (run with `--ignored --nocapture` in release).
+#[test]
+#[ignore]
+fn bench_cost_per_20ms_frame() {
+    for &rate in &[8000u32, 48000] {
+        for kind in [ToneKind::Dial, ToneKind::Dtmf('5')] {
+            let mut g = ToneGenerator::new(kind, rate);
+            let mut frame = vec![0i16; rate as usize / 50];
+            let frames = 5000u64;
+            let cpu = crate::dsp::test_signal::thread_cpu_ns();
+            for _ in 0..frames {
+                if g.fill(std::hint::black_box(&mut frame)) < frame.len() {
+                    g = ToneGenerator::new(kind, rate);
+                }
+            }
+            let ns = (crate::dsp::test_signal::thread_cpu_ns() - cpu) / frames;
+            println!("tone {kind:?} at {rate} Hz: {ns} ns CPU per 20 ms frame");
+        }
+    }
+}
