@@ -34,6 +34,19 @@
 //! Measured with `load_tests` (release, loopback, 2-core dev machine shared with
 //! builds): 800 bridged calls at 50 packets/s each way, no loss, 16-41% of one core
 //! for the relay threads (0.02-0.05% of a core per call), ~15 KiB RSS per call.
+//!
+//! # Media server (issue 4)
+//!
+//! The same bridges are the box's media endpoint. `RelayTable` implements the rest of
+//! `pbx::MediaControl` (`set_format`, `connect`, `play`, `stop_play`, `record`,
+//! `stop_record`, `record_call`) and reports `pbx::MediaEvent`s on a bounded channel taken
+//! once with `RelayTable::events()`. Per leg, one atomic flag (`media_shared`) says whether
+//! its packets need more than plain relaying; only then does the pump take the leg's
+//! `ingress` state (transcoding, payload-type renumbering, recording taps, DTMF). The box's
+//! own stream towards a leg (`out_stream`: SSRC, sequence, timestamp, marker) is shared by
+//! the leg's player (`player`, one task with a 20 ms interval per playing leg, sources in
+//! `sources`) and the other leg's transcoder (`transcode`). Files are written by one
+//! writer thread per table (`writer`); `recorder` holds leg and whole-call recordings.
 
 // The daemon calls a subset of this API today (through `RelayTable`); the rest
 // (per-leg setters, stats, async close) serves tests, the bench and later CDR fields.
@@ -45,6 +58,8 @@ mod ingress;
 mod latch;
 #[cfg(test)]
 mod load_tests;
+#[cfg(test)]
+mod media_load_tests;
 mod media_shared;
 #[cfg(test)]
 mod media_tests;

@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 use tokio::net::UdpSocket;
 
-fn thread_cpu_seconds(name: &str) -> f64 {
+pub(super) fn thread_cpu_seconds(name: &str) -> f64 {
     let mut ticks = 0u64;
     for entry in std::fs::read_dir("/proc/self/task").unwrap() {
         let path = entry.unwrap().path();
@@ -35,7 +35,7 @@ fn thread_cpu_seconds(name: &str) -> f64 {
     ticks as f64 / 100.0
 }
 
-fn rss_kib() -> u64 {
+pub(super) fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     status
         .lines()
@@ -45,7 +45,7 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn env_or(name: &str, default: u64) -> u64 {
+pub(super) fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())

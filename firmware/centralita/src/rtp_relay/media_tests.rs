@@ -587,3 +587,65 @@ async fn a_recorded_call_has_a_left_and_b_right() {
     assert_tone(&left[1600..6000], 8000, 600.0, -12.0);
     assert_tone(&right[1600..6000], 8000, 1000.0, -12.0);
 }
+
+#[tokio::test]
+async fn plays_to_a_g722_leg() {
+    let mut call = Call::new(61600).await;
+    let dir = temp_dir("play-g722");
+    let path = prompt_file(&dir, 0.3);
+    let g722 = SideFormat {
+        codec: CodecKind::G722,
+        payload_type: 9,
+        telephone_event: None,
+    };
+    call.table.set_format(call.id(), Side::A, g722);
+    call.table.play(call.id(), Side::A, Playback::File(path), 1);
+    let packets = collect(&call.a, Duration::from_millis(300)).await;
+    assert!(matches!(call.event().await, MediaEvent::PlayDone { .. }));
+    assert_eq!(packets.len(), 15);
+    let pcm = check_stream(&packets, g722);
+    assert_tone(&pcm[640..], 16_000, 1000.0, -12.0);
+}
+
+#[tokio::test]
+async fn connect_after_a_playback_relays_again_with_renumbered_events() {
+    let mut call = Call::new(61620).await;
+    let b_format = SideFormat {
+        telephone_event: Some(96),
+        ..PCMU
+    };
+    call.table.set_format(call.id(), Side::A, PCMU_TE);
+    call.table.set_format(call.id(), Side::B, b_format);
+    call.table
+        .play(call.id(), Side::B, Playback::Tone(ToneKind::Ringback), 1);
+    let (a, relay_a) = (call.phone(Side::A), call.relay(Side::A));
+    // While B hears the box, A's audio does not reach B.
+    let _ = collect_for(&call.b, Duration::from_millis(100)).await;
+    a.send_to(&rtp(0, true, 1, 160, 0xabc, &[0xff; 160]), relay_a)
+        .await
+        .unwrap();
+    let during = collect_for(&call.b, Duration::from_millis(100)).await;
+    assert!(during
+        .iter()
+        .all(|p| RtpPacket::parse(p).unwrap().ssrc != 0xabc));
+    call.table.connect(call.id());
+    let _ = collect(&call.b, Duration::from_millis(60)).await;
+    a.send_to(&rtp(0, false, 2, 320, 0xabc, &[0xff; 160]), relay_a)
+        .await
+        .unwrap();
+    a.send_to(&event_packet(3, 480, 1, false, 160), relay_a)
+        .await
+        .unwrap();
+    let after = collect(&call.b, Duration::from_millis(200)).await;
+    assert_eq!(after.len(), 2, "A's packets relayed again");
+    let audio = RtpPacket::parse(&after[0]).unwrap();
+    let event = RtpPacket::parse(&after[1]).unwrap();
+    assert_eq!((audio.ssrc, audio.payload_type), (0xabc, 0));
+    assert_eq!(
+        (event.ssrc, event.payload_type),
+        (0x777, 96),
+        "B's event PT"
+    );
+    assert_eq!(event.timestamp, 480, "same codec: the packet as it was");
+    call.no_event(Duration::from_millis(50)).await;
+}
