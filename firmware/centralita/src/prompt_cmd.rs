@@ -160,6 +160,17 @@ pub fn add(
         return Err(prompts::ImportError::BadId { id }.into());
     }
     let limits = Limits::default();
+    // The real size for the message; read_limited still guards a file that grows meanwhile.
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("opening {}", file.display()))?
+        .len();
+    if size > limits.max_bytes as u64 {
+        let e = prompts::ImportError::TooLarge {
+            bytes: usize::try_from(size).unwrap_or(usize::MAX),
+            limit: limits.max_bytes,
+        };
+        return Err(anyhow::Error::new(e).context(file.display().to_string()));
+    }
     let bytes = read_limited(file, limits.max_bytes)?;
     let file_name = file.file_name().and_then(|n| n.to_str());
     let pcm =
@@ -349,6 +360,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{e:#}").contains("invalid prompt id"), "{e:#}");
+        // 21 MB of zeros: refused by size before it is read, with its real size.
+        let big = dir.path().join("big.wav");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(21_000_000)
+            .unwrap();
+        let e = add(&data, FolderKind::Prompts, tenant, None, "Big", &big, 1).unwrap_err();
+        assert!(
+            format!("{e:#}").ends_with("file too large: 21000000 bytes, limit 20971520"),
+            "{e:#}"
+        );
         let e = add(&data, FolderKind::Prompts, 999, None, "X", &file, 1).unwrap_err();
         assert!(!format!("{e:#}").is_empty());
         assert!(!data.join("prompts").exists());
