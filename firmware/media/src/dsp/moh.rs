@@ -110,136 +110,115 @@ pub fn default_track(sample_rate: u32) -> Vec<i16> {
     let len = (BEATS as f32 * BEAT_SECONDS * rate as f32).round() as usize;
     let mut mix = vec![0.0f32; len];
     let beat = BEAT_SECONDS * rate as f32;
-    let (pad, bass, pluck) = (table(&PAD, rate), table(&BASS, rate), table(&PLUCK, rate));
+    let pad = Instrument::new(&PAD, rate);
+    let bass = Instrument::new(&BASS, rate);
+    let pluck = Instrument::new(&PLUCK, rate);
+    let bell = Instrument::new(&BELL, rate);
 
     for (bar, chord) in CHORDS.iter().enumerate() {
         let bar_start = bar as f32 * 4.0 * beat;
         let bar_len = 4.0 * beat;
         // Pad: root, third and fifth an octave down, a little overlap into the next bar.
         for &note in &chord[..3] {
-            render(
-                &mut mix,
-                &pad,
-                &PAD,
-                rate,
-                note - 12,
-                bar_start,
-                bar_len * 1.02,
-            );
+            pad.play(&mut mix, note - 12, bar_start, bar_len * 1.02);
         }
-        render(
-            &mut mix,
-            &bass,
-            &BASS,
-            rate,
-            chord[0] - 24,
-            bar_start,
-            bar_len * 0.9,
-        );
+        bass.play(&mut mix, chord[0] - 24, bar_start, bar_len * 0.9);
         // Arpeggio: eighth notes over [root, 3rd, 5th, 7th, octave].
         let tones = [chord[0], chord[1], chord[2], chord[3], chord[0] + 12];
         for (i, &idx) in ARPEGGIO.iter().enumerate() {
             let start = bar_start + i as f32 * beat / 2.0;
-            render(
-                &mut mix,
-                &pluck,
-                &PLUCK,
-                rate,
-                tones[idx],
-                start,
-                beat * 0.5,
-            );
+            pluck.play(&mut mix, tones[idx], start, beat * 0.5);
         }
     }
-    let bell = table(&BELL, rate);
     for &(start, beats, note) in &MELODY {
-        let at = start as f32 * beat;
-        render(
+        bell.play(
             &mut mix,
-            &bell,
-            &BELL,
-            rate,
             note,
-            at,
+            start as f32 * beat,
             beats as f32 * beat * 0.95,
         );
     }
     normalise(&mix)
 }
 
-/// One cycle of the voice's waveform, keeping only harmonics below 0.45 × the sample rate for
-/// its highest note (no aliasing at 8 kHz).
-fn table(voice: &Voice, rate: u32) -> Vec<f32> {
-    let top = midi_hz(voice.highest_midi);
-    let limit = 0.45 * rate as f32;
-    let mut t = vec![0.0f32; TABLE_LEN];
-    for (h, &amp) in voice.harmonics.iter().enumerate() {
-        let k = (h + 1) as f32;
-        if top * k >= limit {
-            break;
-        }
-        for (i, v) in t.iter_mut().enumerate() {
-            *v += amp * (std::f32::consts::TAU * k * i as f32 / TABLE_LEN as f32).sin();
-        }
-    }
-    t
-}
-
 fn midi_hz(note: u8) -> f32 {
     440.0 * 2f32.powf((f32::from(note) - 69.0) / 12.0)
 }
 
-/// Adds one note into the circular `mix` buffer: starts at sample `start`, held for `held`
-/// samples, then released. Wraps past the end so the loop point is seamless.
-fn render(
-    mix: &mut [f32],
-    wave: &[f32],
-    voice: &Voice,
+/// A voice ready to play at one sample rate: its timbre and one cycle of its waveform.
+struct Instrument {
+    voice: &'static Voice,
+    wave: Vec<f32>,
     rate: u32,
-    note: u8,
-    start: f32,
-    held: f32,
-) {
-    if mix.is_empty() || wave.len() != TABLE_LEN {
-        return;
-    }
-    let rate_f = rate as f32;
-    // 32-bit phase: the top TABLE_BITS bits index the table, the rest interpolate.
-    let step = (midi_hz(note) / rate_f * 4_294_967_296.0) as u32;
-    let attack = (voice.attack * rate_f).max(1.0) as usize;
-    let held = held as usize;
-    // After 4 time constants a note is at -35 dB under its level at note-off: inaudible
-    // under the other voices.
-    let total = held + (voice.release * 4.0 * rate_f) as usize;
-    let decay = (-1.0 / (voice.decay * rate_f)).exp();
-    let release = (-1.0 / (voice.release * rate_f)).exp();
-    let frac_scale = 1.0 / (1u64 << (32 - TABLE_BITS)) as f32;
-    let total = total.min(mix.len());
-    // The note's samples as (at most) two contiguous runs of the circular buffer, so the inner
-    // loop has no modulo.
-    let at = (start as usize) % mix.len();
-    let (head, tail) = mix.split_at_mut(at);
-    let first = total.min(tail.len());
-    let outputs = tail[..first]
-        .iter_mut()
-        .chain(head[..total - first].iter_mut());
-    let mut phase = 0u32;
-    let mut env = voice.gain;
-    let mut factor = decay;
-    let ramp_step = 1.0 / attack as f32;
-    let mut ramp = 0.0f32;
-    for (n, out) in outputs.enumerate() {
-        let i = (phase >> (32 - TABLE_BITS)) as usize;
-        let frac = (phase & ((1 << (32 - TABLE_BITS)) - 1)) as f32 * frac_scale;
-        let a = wave[i];
-        let b = wave[(i + 1) & (TABLE_LEN - 1)];
-        *out += ramp.min(1.0) * env * (a + (b - a) * frac);
-        ramp += ramp_step;
-        if n == held {
-            factor = release;
+}
+
+impl Instrument {
+    /// Builds the wavetable, keeping only harmonics below 0.45 × the sample rate for the
+    /// voice's highest note (no aliasing at 8 kHz).
+    fn new(voice: &'static Voice, rate: u32) -> Instrument {
+        let top = midi_hz(voice.highest_midi);
+        let limit = 0.45 * rate as f32;
+        let mut t = vec![0.0f32; TABLE_LEN];
+        for (h, &amp) in voice.harmonics.iter().enumerate() {
+            let k = (h + 1) as f32;
+            if top * k >= limit {
+                break;
+            }
+            for (i, v) in t.iter_mut().enumerate() {
+                *v += amp * (std::f32::consts::TAU * k * i as f32 / TABLE_LEN as f32).sin();
+            }
         }
-        env *= factor;
-        phase = phase.wrapping_add(step);
+        Instrument {
+            voice,
+            wave: t,
+            rate,
+        }
+    }
+
+    /// Adds one note into the circular `mix` buffer: starts at sample `start`, held for `held`
+    /// samples, then released. Wraps past the end so the loop point is seamless.
+    fn play(&self, mix: &mut [f32], note: u8, start: f32, held: f32) {
+        if mix.is_empty() || self.wave.len() != TABLE_LEN {
+            return;
+        }
+        let rate_f = self.rate as f32;
+        // 32-bit phase: the top TABLE_BITS bits index the table, the rest interpolate.
+        let step = (midi_hz(note) / rate_f * 4_294_967_296.0) as u32;
+        let attack = (self.voice.attack * rate_f).max(1.0) as usize;
+        let held = held as usize;
+        // After 4 time constants a note is at -35 dB under its level at note-off: inaudible
+        // under the other voices.
+        let total = held + (self.voice.release * 4.0 * rate_f) as usize;
+        let decay = (-1.0 / (self.voice.decay * rate_f)).exp();
+        let release = (-1.0 / (self.voice.release * rate_f)).exp();
+        let frac_scale = 1.0 / (1u64 << (32 - TABLE_BITS)) as f32;
+        let total = total.min(mix.len());
+        // The note's samples as (at most) two contiguous runs of the circular buffer, so the
+        // inner loop has no modulo.
+        let at = (start as usize) % mix.len();
+        let (head, tail) = mix.split_at_mut(at);
+        let first = total.min(tail.len());
+        let outputs = tail[..first]
+            .iter_mut()
+            .chain(head[..total - first].iter_mut());
+        let mut phase = 0u32;
+        let mut env = self.voice.gain;
+        let mut factor = decay;
+        let ramp_step = 1.0 / attack as f32;
+        let mut ramp = 0.0f32;
+        for (n, out) in outputs.enumerate() {
+            let i = (phase >> (32 - TABLE_BITS)) as usize;
+            let frac = (phase & ((1 << (32 - TABLE_BITS)) - 1)) as f32 * frac_scale;
+            let a = self.wave[i];
+            let b = self.wave[(i + 1) & (TABLE_LEN - 1)];
+            *out += ramp.min(1.0) * env * (a + (b - a) * frac);
+            ramp += ramp_step;
+            if n == held {
+                factor = release;
+            }
+            env *= factor;
+            phase = phase.wrapping_add(step);
+        }
     }
 }
 
