@@ -370,3 +370,51 @@ fn without_smtp_host_mail_stays_queued() {
     assert_eq!((counts.pending, counts.sent, counts.failed), (1, 0, 0));
     handle.shutdown();
 }
+
+/// Throughput figure (not a pass/fail timing): 100 voicemail mails with a 10 s WAV each
+/// (160 kB, ~215 kB encoded), one SMTP connection per mail, to aiosmtpd on loopback.
+/// `cargo test -p centralita mail::tests::bench -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_mail_throughput() {
+    const MAILS: usize = 100;
+    let port = free_port();
+    let server = SmtpServer::start(port, &[]);
+    let (dir, mut store, mut message, _) = data_with_message();
+    let samples: Vec<i16> = (0..80_000)
+        .map(|i| ((i * 37) % 2000 - 1000) as i16)
+        .collect();
+    std::fs::write(
+        dir.path().join(&message.file),
+        encode_pcm16(WavFormat::mono(8000), &samples),
+    )
+    .unwrap();
+    message.duration_ms = 10_000;
+    for _ in 0..MAILS {
+        let mail = voicemail_mail(&message, "Ventas", "v@example.com", None).unwrap();
+        store.enqueue_mail(&mail, now_ms()).unwrap();
+    }
+    let start = Instant::now();
+    let handle = worker::spawn(
+        dir.path(),
+        Some(settings(port, SmtpTls::None, None)),
+        quick(),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while server.received().len() < MAILS {
+        assert!(
+            Instant::now() < deadline,
+            "{} mails arrived",
+            server.received().len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "{MAILS} mails with a 10 s WAV in {:.2} s: {:.1} mails/s",
+        elapsed.as_secs_f64(),
+        MAILS as f64 / elapsed.as_secs_f64()
+    );
+    handle.shutdown();
+}
