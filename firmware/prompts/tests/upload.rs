@@ -247,3 +247,25 @@ fn every_error_message_says_which() {
         assert!(e.to_string().starts_with(p), "{e}");
     }
 }
+
+/// Import time of real-length files. Run with
+/// `PROMPT_BENCH_FILES="a.mp3 b.ogg" cargo test -p prompts --release --test upload -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_decode_files_from_env() {
+    let files = std::env::var("PROMPT_BENCH_FILES").unwrap_or_default();
+    for path in files.split_whitespace() {
+        let bytes = std::fs::read(path).unwrap();
+        let start = std::time::Instant::now();
+        let result = decode_upload(&bytes, Some(path), &Limits::default());
+        let elapsed = start.elapsed();
+        match result {
+            Ok(pcm) => println!(
+                "{path}: {} bytes -> {:.1} s of audio in {elapsed:?}",
+                bytes.len(),
+                pcm.len() as f64 / f64::from(INTERNAL_RATE)
+            ),
+            Err(e) => println!("{path}: {e} after {elapsed:?}"),
+        }
+    }
+}
