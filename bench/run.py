@@ -60,6 +60,11 @@ def parse_args():
     )
     p.add_argument("--media-window", type=int, help="seconds measured per level of t and p")
     p.add_argument(
+        "--one-way",
+        action="store_true",
+        help="phase t: the Opus callee does not echo (only PCMU -> Opus is transcoded)",
+    )
+    p.add_argument(
         "--calls", type=int, help="concurrent calls of phase (c) (default 800, quick 100)"
     )
     p.add_argument("--rtp-window", type=int, help="seconds of phase (c) measured")
@@ -94,6 +99,8 @@ def make_plan(args):
         plan.media_levels = tuple(int(x) for x in args.levels.split(",") if x.strip())
     if args.media_window:
         plan.media_window_s = args.media_window
+    if args.one_way:
+        plan.transcode_echo = False
     return plan
 
 

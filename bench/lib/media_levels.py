@@ -17,6 +17,9 @@ from . import procstat
 from .sink_client import merge, window
 from .sipp import LIVE, stat_int
 
+# Every stream the box sends: one 20 ms packet at a time.
+PACKETS_PER_S = 50
+
 
 @dataclass
 class Level:
@@ -30,8 +33,12 @@ class Level:
     rss_before_kb: int = 0
     rss_loaded_kb: int = 0
     threads_loaded: int = 0
+    busiest_thread: tuple = ("", 0.0)  # (name, cores) of the daemon's busiest thread
+    relay_drops: int = 0  # kernel drops on the daemon's RTP sockets in the window
+    rcvbuf_errors: int = 0  # whole host's UDP receive-buffer drops in the window
     received: object = None  # sink_client.Received
     successful: int = 0
+    retransmissions: int = 0  # SIPp's: a box slow to answer (e.g. BYE under load)
     failed: int = 0
     errors: list = field(default_factory=list)
     problem: str = ""  # why the level's figures cannot be trusted, if so
@@ -75,11 +82,15 @@ def measure(ctx, level, callers, others, sinks, ramp_s):
     sipp_pids = [s.pid for s in callers + others if hasattr(s, "stats")]
     sink_pids = [s.pid for s in sinks]
     h1 = procstat.host_cpu()
+    d1, u1 = procstat.udp_socket_drops(), procstat.udp_counters()
+    t1 = procstat.thread_ticks(ctx.daemon.pid)
     s1 = ctx.sample()
     g1, k1 = procstat.group_ticks(sipp_pids), procstat.group_ticks(sink_pids)
     snaps1 = [s.snapshot() for s in sinks]
     _sleep_until(s1.at + plan.media_window_s)
     s2 = ctx.sample()
+    t2 = procstat.thread_ticks(ctx.daemon.pid)
+    d2, u2 = procstat.udp_socket_drops(), procstat.udp_counters()
     g2, k2 = procstat.group_ticks(sipp_pids), procstat.group_ticks(sink_pids)
     snaps2 = [s.snapshot() for s in sinks]
     h2 = procstat.host_cpu()
@@ -92,9 +103,21 @@ def measure(ctx, level, callers, others, sinks, ramp_s):
     level.host_cores = procstat.host_busy_cores(h1, h2)
     level.rss_loaded_kb = s2.rss_kb
     level.threads_loaded = s2.threads
+    level.busiest_thread = procstat.busiest_thread(t1, t2, wall)
+    lo, hi = ctx.ports.rtp_lo, ctx.ports.rtp_hi
+    # Per-socket counters only grow; a socket opened in the window counts from 0.
+    level.relay_drops = sum(
+        n - d1.get(port, 0) for port, n in d2.items() if lo <= port <= hi and n > d1.get(port, 0)
+    )
+    level.rcvbuf_errors = u2.get("RcvbufErrors", 0) - u1.get("RcvbufErrors", 0)
     level.received = merge([window(a, b) for a, b in zip(snaps1, snaps2)])
     if level.calls_up < level.calls_target:
         level.problem = f"only {level.calls_up} of {level.calls_target} calls were up"
+    elif level.received.sources and level.received.rate_per_source < 0.97 * PACKETS_PER_S:
+        level.problem = (
+            f"{level.received.rate_per_source:.1f} packets/s per call instead of"
+            f" {PACKETS_PER_S}: the box did not keep up"
+        )
 
 
 def finish(level, callers, rest):
@@ -106,6 +129,7 @@ def finish(level, callers, rest):
             stats = c.stats()
             level.successful += stat_int(stats, "SuccessfulCall(C)")
             level.failed += stat_int(stats, "FailedCall(C)")
+            level.retransmissions += stat_int(stats, "Retransmissions(C)")
             level.errors += c.errors_tail(1)
     finally:
         for p in callers + rest:

@@ -144,3 +144,36 @@ def host_busy_cores(before, after):
 def loadavg():
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
+
+
+def thread_ticks(pid):
+    """{tid: (thread name, utime + stime ticks)} of every thread of pid: the
+    busiest thread over a window says whether a single thread is the limit."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except (FileNotFoundError, ProcessLookupError):
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                raw = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        name = raw[raw.find("(") + 1 : raw.rfind(")")]
+        rest = raw[raw.rfind(")") + 2 :].split()
+        out[tid] = (name, int(rest[11]) + int(rest[12]))
+    return out
+
+
+def busiest_thread(before, after, seconds):
+    """(name, cores) of the thread that used the most CPU between two
+    thread_ticks() readings, or ("", 0.0)."""
+    best = ("", 0.0)
+    if seconds <= 0:
+        return best
+    for tid, (name, ticks) in after.items():
+        used = (ticks - before.get(tid, (name, 0))[1]) / CLK_TCK / seconds
+        if used > best[1]:
+            best = (name, used)
+    return best

@@ -1,7 +1,6 @@
 """The report's lines for the media-server phases (t) and (p)."""
 
-# What one packet stream of the box must look like: 20 ms packets, 50/s.
-PACKETS_PER_S = 50
+from .media_levels import PACKETS_PER_S
 
 
 def _level_lines(lv, pt_name):
@@ -11,6 +10,7 @@ def _level_lines(lv, pt_name):
         f" daemon {lv.daemon_cores:.3f} cores = {lv.core_pct_per_call:.3f}% of a core per call;"
         f" RSS {lv.rss_before_kb / 1024:.1f} -> {lv.rss_loaded_kb / 1024:.1f} MB ="
         f" {lv.kb_per_call:.1f} KB per call; threads {lv.threads_loaded}"
+        f" (busiest {lv.busiest_thread[0]!r} {lv.busiest_thread[1]:.2f} cores)"
     ]
     if r is not None and r.packets:
         mean_bytes = r.payload_bytes / r.packets
@@ -29,8 +29,9 @@ def _level_lines(lv, pt_name):
         lines.append("          NO RTP received in the window")
     lines.append(
         f"          SIPp {lv.sipp_cores:.2f} cores, RTP sinks {lv.sink_cores:.2f} cores,"
-        f" whole host busy {lv.host_cores:.2f} cores; calls {lv.successful} ok /"
-        f" {lv.failed} failed"
+        f" whole host busy {lv.host_cores:.2f} cores; kernel drops on the daemon's RTP"
+        f" sockets {lv.relay_drops} (whole host {lv.rcvbuf_errors}); calls {lv.successful}"
+        f" ok / {lv.failed} failed, {lv.retransmissions} SIP retransmissions by the callers"
     )
     if lv.problem:
         lines.append(f"          PROBLEM: {lv.problem}")
