@@ -90,7 +90,7 @@ fn real_main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,symphonia=warn")),
         )
         .with_writer(std::io::stderr)
         // Colour codes only on a terminal: journald and log files get plain text.
