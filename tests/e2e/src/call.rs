@@ -54,6 +54,19 @@ impl Phone {
                     return Ok(Some(()));
                 }
                 if let Some(code) = sipp.exited()? {
+                    // The scenario's last `<exec>` runs detached and may finish after
+                    // SIPp (see sipp::EXEC_SETTLE): one bounded look more.
+                    if code == Some(0)
+                        && wait::until(
+                            "a detached SIPp exec",
+                            crate::sipp::EXEC_SETTLE * 6,
+                            Duration::from_millis(50),
+                            || Ok(file.exists().then_some(())),
+                        )
+                        .is_ok()
+                    {
+                        return Ok(Some(()));
+                    }
                     return Err(HarnessError::Timeout {
                         what: format!(
                             "{}; SIPp already exited with {code:?}\n{}",

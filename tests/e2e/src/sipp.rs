@@ -15,6 +15,8 @@ use crate::{ports, wait};
 /// Upper bound for one scenario run; SIPp enforces it itself with `-timeout`, the
 /// harness waits a little longer before killing it.
 const SIPP_TIMEOUT_SECS: u64 = 40;
+/// How long files written by a scenario's last `<exec>` may trail SIPp's exit.
+pub const EXEC_SETTLE: Duration = Duration::from_millis(500);
 
 pub struct SippBuilder {
     scenario: PathBuf,
@@ -202,6 +204,10 @@ impl SippProcess {
     pub fn wait(mut self) -> Result<SippOutcome> {
         let limit = Duration::from_secs(SIPP_TIMEOUT_SECS + 10);
         let code = wait_bounded(&mut self.child, limit, "wait for sipp")?;
+        // SIPp runs `<exec command>` detached (double fork) and does not wait for it, so
+        // a file the scenario writes just before its end can appear after SIPp exited;
+        // give those shells a moment before anyone reads the files.
+        std::thread::sleep(EXEC_SETTLE);
         Ok(SippOutcome {
             code,
             log: self.logs(),
