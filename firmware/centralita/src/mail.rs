@@ -3,9 +3,9 @@
 //! retention sweep that expires old messages.
 //!
 //! Wiring (daemon): `let mail = mail::start(&data_dir, args.mail.clone())?;` at start-up; when
-//! a voicemail message is saved, `mail.save_voicemail(&mut store, &message, &box_name,
-//! &box_email, tz, now_ms)` (or `Store::add_voicemail_with_mail` with `voicemail_mail(..)`
-//! followed by `mail.wake()`); `mail.shutdown()` when stopping.
+//! a voicemail message is saved, `Store::add_voicemail_with_mail` with
+//! `compose::voicemail_mail(..)` (one transaction), then `mail.wake()`; `mail.shutdown()` when
+//! stopping.
 
 pub mod args;
 pub mod backoff;
@@ -24,11 +24,8 @@ pub use args::MailArgs;
 pub use worker::MailHandle;
 
 use args::PASSWORD_ENV;
-use compose::voicemail_mail;
 use error::MailError;
 use worker::WorkerOptions;
-
-use store::{Store, StoreError, VoicemailMessage};
 
 /// Starts the mail thread (own database connection) with the daemon's options. Fails on
 /// options that can never work (a user without password, an invalid sender address), so the
@@ -37,25 +34,4 @@ use store::{Store, StoreError, VoicemailMessage};
 pub fn start(data_dir: &Path, args: MailArgs) -> Result<MailHandle, MailError> {
     let settings = args.settings(std::env::var(PASSWORD_ENV).ok())?;
     worker::spawn(data_dir, settings, WorkerOptions::default())
-}
-
-impl MailHandle {
-    /// Saves a voicemail message and queues its email (when the box has an address) in one
-    /// transaction, then wakes the sender. Returns the message id.
-    pub fn save_voicemail(
-        &self,
-        store: &mut Store,
-        message: &VoicemailMessage,
-        box_name: &str,
-        box_email: &str,
-        time_zone: Option<chrono_tz::Tz>,
-        now_utc: i64,
-    ) -> Result<i64, StoreError> {
-        let mail = voicemail_mail(message, box_name, box_email, time_zone);
-        let (id, mail_id) = store.add_voicemail_with_mail(message, mail.as_ref(), now_utc)?;
-        if mail_id.is_some() {
-            self.wake();
-        }
-        Ok(id)
-    }
 }

@@ -1,6 +1,6 @@
 """Test SMTP server for the mail sender's tests (aiosmtpd, Debian python3-aiosmtpd).
 
-Usage: test_smtp_server.py PORT OUTDIR [--auth USER:PASSWORD] [--starttls CERT KEY]
+Usage: test_smtp_server.py PORT OUTDIR [--auth USER:PASSWORD] [--starttls CERT KEY] [--tls CERT KEY]
 
 Every accepted message is saved in OUTDIR as <n>.eml, its attachments decoded beside it as
 <n>-<i>.bin, and a summary <n>.json written last (atomically) for the test to poll.
@@ -59,7 +59,9 @@ class Saver:
             "text": text,
             "attachments": attachments,
             "auth_user": login.decode() if isinstance(login, bytes) else login,
-            "tls": session.ssl is not None,
+            # STARTTLS sets session.ssl; implicit TLS shows only on the transport.
+            "tls": session.ssl is not None
+            or server.transport.get_extra_info("ssl_object") is not None,
         }
         with open(base + ".json.tmp", "w") as f:
             json.dump(summary, f)
@@ -82,6 +84,7 @@ def main():
     outdir = sys.argv[2]
     args = sys.argv[3:]
     kwargs = {}
+    ssl_context = None
     while args:
         flag = args.pop(0)
         if flag == "--auth":
@@ -93,9 +96,16 @@ def main():
             context.load_cert_chain(args.pop(0), args.pop(0))
             kwargs["tls_context"] = context
             kwargs["require_starttls"] = True
+        elif flag == "--tls":
+            # Implicit TLS (SMTPS, port 465 style): the whole connection is wrapped.
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(args.pop(0), args.pop(0))
+            ssl_context = context
         else:
             raise SystemExit("unknown flag " + flag)
-    controller = Controller(Saver(outdir), hostname="127.0.0.1", port=port, **kwargs)
+    controller = Controller(
+        Saver(outdir), hostname="127.0.0.1", port=port, ssl_context=ssl_context, **kwargs
+    )
     controller.start()
     print("ready", flush=True)
     threading.Event().wait()

@@ -17,7 +17,7 @@ use super::backoff::Backoff;
 use super::compose::voicemail_mail;
 use super::sweep::{sweep, SweepReport};
 use super::worker::{self, now_ms, WorkerOptions};
-use super::{start, MailArgs};
+use super::{start, MailArgs, MailHandle};
 
 const SERVER_SCRIPT: &str = include_str!("test_smtp_server.py");
 const EXAMPLE: &str = include_str!("../../../../docs/examples/tenant-example.json");
@@ -163,6 +163,24 @@ fn data_with_message() -> (tempfile::TempDir, Store, VoicemailMessage, Vec<i16>)
     (dir, store, message, samples)
 }
 
+/// What the daemon does when a message is saved: the message and its mail in one
+/// transaction, then the sender woken.
+fn save(
+    handle: &MailHandle,
+    store: &mut Store,
+    message: &VoicemailMessage,
+    email: &str,
+    time_zone: Option<chrono_tz::Tz>,
+    now_utc: i64,
+) -> i64 {
+    let mail = voicemail_mail(message, "Ventas", email, time_zone);
+    let (id, _) = store
+        .add_voicemail_with_mail(message, mail.as_ref(), now_utc)
+        .unwrap();
+    handle.wake();
+    id
+}
+
 fn now() -> i64 {
     1_700_000_000_000
 }
@@ -187,16 +205,14 @@ fn voicemail_arrives_once_with_its_wav() {
     )
     .unwrap();
     let tz = Some(chrono_tz::Europe::Madrid);
-    let id = handle
-        .save_voicemail(
-            &mut store,
-            &message,
-            "Ventas",
-            "ventas@example.com",
-            tz,
-            now(),
-        )
-        .unwrap();
+    let id = save(
+        &handle,
+        &mut store,
+        &message,
+        "ventas@example.com",
+        tz,
+        now(),
+    );
     assert_eq!(store.voicemail(id).unwrap().unwrap().file, message.file);
 
     let mails = server.wait_for(1);
@@ -295,9 +311,7 @@ fn starttls_and_auth_with_a_self_signed_server() {
     let (dir, mut store, message, _) = data_with_message();
     let good = settings(port, SmtpTls::Starttls, Some(("buzon", "s3creta")));
     let handle = worker::spawn(dir.path(), Some(good), quick()).unwrap();
-    handle
-        .save_voicemail(&mut store, &message, "Ventas", "a@example.com", None, now())
-        .unwrap();
+    save(&handle, &mut store, &message, "a@example.com", None, now());
     let mails = server.wait_for(1);
     assert_eq!(mails[0]["auth_user"], "buzon");
     assert_eq!(mails[0]["tls"], true);
@@ -322,6 +336,27 @@ fn starttls_and_auth_with_a_self_signed_server() {
     assert_eq!(given_up.attempts, 1);
     assert!(given_up.last_error.unwrap().contains("535"));
     assert_eq!(server.received().len(), 1);
+    handle.shutdown();
+}
+
+#[test]
+fn implicit_tls() {
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed_cert(certs.path());
+    let port = free_port();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let server = SmtpServer::start(port, &["--tls", cert, key]);
+    let (dir, mut store, message, _) = data_with_message();
+    let handle = worker::spawn(
+        dir.path(),
+        Some(settings(port, SmtpTls::Tls, None)),
+        quick(),
+    )
+    .unwrap();
+    save(&handle, &mut store, &message, "a@example.com", None, now());
+    let mails = server.wait_for(1);
+    assert_eq!(mails[0]["tls"], true);
+    assert_eq!(mails[0]["attachments"].as_array().unwrap().len(), 1);
     handle.shutdown();
 }
 
@@ -355,16 +390,14 @@ fn sweep_expires_messages_and_removes_their_files() {
 fn without_smtp_host_mail_stays_queued() {
     let (dir, mut store, message, _) = data_with_message();
     let handle = start(dir.path(), MailArgs::default()).unwrap();
-    handle
-        .save_voicemail(
-            &mut store,
-            &message,
-            "Ventas",
-            "a@example.com",
-            None,
-            now_ms(),
-        )
-        .unwrap();
+    save(
+        &handle,
+        &mut store,
+        &message,
+        "a@example.com",
+        None,
+        now_ms(),
+    );
     std::thread::sleep(Duration::from_millis(300));
     let counts = store.mail_queue_counts().unwrap();
     assert_eq!((counts.pending, counts.sent, counts.failed), (1, 0, 0));
