@@ -25,6 +25,8 @@ def _level_lines(lv, pt_name):
             f" {r.not_20ms}, missing by sequence {r.seq_gaps}, timestamp steps off {r.ts_odd},"
             f" not RTP {r.not_rtp}"
         )
+        if r.opus_configs:
+            lines.append(f"          Opus TOC configs (RFC 6716 3.1): {_configs(r.opus_configs)}")
     else:
         lines.append("          NO RTP received in the window")
     lines.append(
@@ -38,6 +40,30 @@ def _level_lines(lv, pt_name):
     for e in lv.errors[-2:]:
         lines.append(f"          sipp: {e[:150]}")
     return lines
+
+
+# RFC 6716 table 2: TOC config ranges by mode and audio bandwidth.
+_MODES = (
+    (0, 3, "SILK NB"),
+    (4, 7, "SILK MB"),
+    (8, 11, "SILK WB"),
+    (12, 13, "hybrid SWB"),
+    (14, 15, "hybrid FB"),
+    (16, 19, "CELT NB"),
+    (20, 23, "CELT WB"),
+    (24, 27, "CELT SWB"),
+    (28, 31, "CELT FB"),
+)
+
+
+def _configs(configs):
+    named = {}
+    for c, n in configs.items():
+        if n <= 0:
+            continue
+        name = next((m for lo, hi, m in _MODES if lo <= int(c) <= hi), "?")
+        named[name] = named.get(name, 0) + n
+    return ", ".join(f"{m} {n}" for m, n in sorted(named.items(), key=lambda kv: -kv[1]))
 
 
 def _pts(pts):

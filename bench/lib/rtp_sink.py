@@ -76,6 +76,7 @@ class Source:
         "last_seq",
         "last_ts",
         "not_20ms",
+        "opus_configs",
         "packets",
         "pts",
         "seq_gaps",
@@ -90,6 +91,7 @@ class Source:
         self.empty = 0
         self.silent = 0
         self.not_20ms = 0
+        self.opus_configs = {}  # TOC config (RFC 6716 3.1: mode and bandwidth) -> packets
         self.seq_gaps = 0  # packets missing by sequence number
         self.ts_odd = 0  # timestamp steps other than one 20 ms frame per sequence step
         self.last_seq = None
@@ -189,6 +191,8 @@ class Sink:
         elif pt == self.opus_pt:
             if opus_packet_tenths_ms(payload) != 200:
                 s.not_20ms += 1
+            config = payload[0] >> 3
+            s.opus_configs[config] = s.opus_configs.get(config, 0) + 1
         elif pt in (0, 8) and g711_silent(payload):
             s.silent += 1
         if s.last_seq is not None:

@@ -85,6 +85,7 @@ class Received:
     empty: int = 0
     silent: int = 0  # G.711 payloads of digital silence only
     not_20ms: int = 0  # Opus packets whose TOC says other than 20 ms
+    opus_configs: dict = field(default_factory=dict)  # Opus TOC config -> packets
     seq_gaps: int = 0  # packets missing by sequence number
     ts_odd: int = 0
     not_rtp: int = 0
@@ -116,6 +117,9 @@ def window(before, after):
         got.payload_bytes += s["bytes"] - o["bytes"]
         for pt, n in s["pts"].items():
             got.pts[pt] = got.pts.get(pt, 0) + n - o["pts"].get(pt, 0)
+        for c, n in s.get("opus_configs", {}).items():
+            was = o.get("opus_configs", {}).get(c, 0)
+            got.opus_configs[c] = got.opus_configs.get(c, 0) + n - was
         for key in ("empty", "silent", "not_20ms", "seq_gaps", "ts_odd"):
             setattr(got, key, getattr(got, key) + s[key] - o[key])
         if got.window_s > 0:
@@ -133,6 +137,8 @@ def merge(parts):
         total.payload_bytes += p.payload_bytes
         for pt, n in p.pts.items():
             total.pts[pt] = total.pts.get(pt, 0) + n
+        for c, n in p.opus_configs.items():
+            total.opus_configs[c] = total.opus_configs.get(c, 0) + n
         for key in ("empty", "silent", "not_20ms", "seq_gaps", "ts_odd", "not_rtp"):
             setattr(total, key, getattr(total, key) + getattr(p, key))
         total.per_source_rates += p.per_source_rates
