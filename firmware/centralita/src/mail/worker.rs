@@ -24,7 +24,7 @@ use super::transport;
 const MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
 /// Mails read from the queue per query.
 const BATCH: usize = 16;
-/// Wait before reopening the database after it failed to open.
+/// Wait before using the database again after it failed (to open, or to record an outcome).
 const STORE_RETRY: Duration = Duration::from_secs(60);
 
 /// Timings of the thread (tests shorten them).
@@ -124,7 +124,7 @@ pub fn spawn(
         sender: settings.zip(transport),
         options,
         shared: Arc::clone(&shared),
-        server_retry_at: None,
+        pause_until: None,
     };
     let thread = std::thread::Builder::new()
         .name("mail".into())
@@ -152,9 +152,10 @@ struct Worker {
     sender: Option<(SmtpSettings, SmtpTransport)>,
     options: WorkerOptions,
     shared: Arc<Shared>,
-    /// After a failure to reach the server, no mail is tried before this (ms): one refused
-    /// connection should not be repeated for every mail of the queue.
-    server_retry_at: Option<i64>,
+    /// No mail is tried before this (ms): after a failure to reach the server (one refused
+    /// connection should not be repeated for every mail of the queue), or after an outcome
+    /// that could not be recorded (the mail would otherwise be sent again in a tight loop).
+    pause_until: Option<i64>,
 }
 
 impl Worker {
@@ -198,7 +199,7 @@ impl Worker {
             if self.sender.is_some() {
                 self.send_due(&mut store);
                 if let Ok(Some(due)) = store.next_mail_due() {
-                    let due = due.max(self.server_retry_at.unwrap_or(due));
+                    let due = due.max(self.pause_until.unwrap_or(due));
                     wake_at = wake_at.min(due);
                 }
             }
@@ -211,7 +212,7 @@ impl Worker {
     fn send_due(&mut self, store: &mut Store) {
         loop {
             let now = now_ms();
-            if self.server_retry_at.is_some_and(|at| now < at) {
+            if self.pause_until.is_some_and(|at| now < at) {
                 return;
             }
             let due = match store.due_mails(now, BATCH) {
@@ -242,7 +243,7 @@ impl Worker {
         let now = now_ms();
         let recorded = match &result {
             Ok(()) => {
-                self.server_retry_at = None;
+                self.pause_until = None;
                 tracing::info!(id = mail.id, to = %mail.mail.to, "email sent");
                 store.mark_mail_sent(mail.id, now)
             }
@@ -265,13 +266,14 @@ impl Worker {
                     ),
                 }
                 if server_unreachable(e) {
-                    self.server_retry_at = retry;
+                    self.pause_until = retry;
                 }
                 store.mark_mail_failed(mail.id, &e.to_string(), now, retry)
             }
         };
         if let Err(e) = recorded {
-            tracing::warn!(id = mail.id, error = %e, "cannot record the email's outcome");
+            tracing::error!(id = mail.id, error = %e, "cannot record the email's outcome; pausing");
+            self.pause_until = Some(now.saturating_add(ms(STORE_RETRY)));
             return false;
         }
         !matches!(result, Err(e) if server_unreachable(&e))
