@@ -28,6 +28,9 @@ pub struct FloodOutcome {
     pub expected: usize,
     /// The tone as heard by the quiet call's listener.
     pub tone: std::result::Result<(), String>,
+    /// CPU time the daemon used while the flood and the tone ran (a figure for the
+    /// report; `None` where /proc is not readable).
+    pub daemon_cpu: Option<Duration>,
     /// OPTIONS answers during and after the flood.
     pub options_during: u16,
     pub options_after: u16,
@@ -57,6 +60,7 @@ pub fn flood_beside_a_call(
     listener: &MediaLeg,
 ) -> Result<FloodOutcome> {
     listener.peer.clear();
+    let cpu_before = cpu_time(daemon.pid());
     let pcm = audio::tone_ms(TONE_HZ, TONE_DBFS, audio::RATE_8K, TONE_MS);
     let (flood_packets, options_during) = std::thread::scope(|s| {
         let flood = s.spawn(|| {
@@ -74,6 +78,10 @@ pub fn flood_beside_a_call(
         });
         talk.and(sent).and_then(|sent| during.map(|d| (sent, d)))
     })?;
+    let daemon_cpu = match (cpu_before, cpu_time(daemon.pid())) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
     std::thread::sleep(Duration::from_millis(300));
     let heard = listener.peer.heard();
     let relayed = listener.peer.stream_report().packets();
@@ -89,7 +97,21 @@ pub fn flood_beside_a_call(
         relayed,
         expected: (TONE_MS / 20) as usize,
         tone,
+        daemon_cpu,
         options_during,
         options_after: options(daemon)?,
     })
+}
+
+/// User + system CPU time of process `pid` from /proc/<pid>/stat (fields 14 and 15, in
+/// clock ticks; the command name in parentheses may hold spaces, so count from its end).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // /proc reports USER_HZ ticks, 100 per second on every Linux the box and CI run.
+    let per_second = 100;
+    Some(Duration::from_millis(ticks * 1000 / per_second))
 }

@@ -22,6 +22,18 @@ pub struct Spurt {
     pub ts_errors: usize,
     /// G.711 packets whose payload was not 20 ms (160 bytes).
     pub odd_sizes: usize,
+    /// Time between the first and the last packet's arrival.
+    pub span: std::time::Duration,
+}
+
+impl Spurt {
+    /// Sanity of pacing, not a jitter measurement: a spurt of n packets must take at
+    /// least half of its n x 20 ms to arrive (a box that bursts a prompt out as fast as
+    /// it can fails this; scheduling noise on a loaded machine does not).
+    pub fn paced(&self) -> bool {
+        let nominal = std::time::Duration::from_millis(20) * self.packets.saturating_sub(1) as u32;
+        self.span * 2 >= nominal
+    }
 }
 
 /// The spurts of the audio packets of a stream (payload types 0 and 8, or the Opus type).
@@ -42,6 +54,7 @@ impl StreamReport {
         };
         let mut spurts: Vec<Spurt> = Vec::new();
         let mut prev: Option<&RxPacket> = None;
+        let mut first_at = std::time::Instant::now();
         for p in packets.iter().filter(|p| audio(p.payload_type)) {
             let new_spurt = match prev {
                 None => true,
@@ -56,7 +69,9 @@ impl StreamReport {
                     seq_jumps: 0,
                     ts_errors: 0,
                     odd_sizes: 0,
+                    span: std::time::Duration::ZERO,
                 });
+                first_at = p.at;
             } else if let (Some(q), Some(s)) = (prev, spurts.last_mut()) {
                 if p.seq != q.seq.wrapping_add(1) {
                     s.seq_jumps += 1;
@@ -66,6 +81,7 @@ impl StreamReport {
             }
             if let Some(s) = spurts.last_mut() {
                 s.packets += 1;
+                s.span = p.at.saturating_duration_since(first_at);
                 if !codec.is_opus() && p.payload.len() != FRAME {
                     s.odd_sizes += 1;
                 }
@@ -84,6 +100,14 @@ impl StreamReport {
         self.spurts
             .iter()
             .filter(|s| s.packets >= min_packets && !s.starts_with_marker)
+            .count()
+    }
+
+    /// Spurts of at least `min_packets` that arrived in a burst (see [`Spurt::paced`]).
+    pub fn bursts(&self, min_packets: usize) -> usize {
+        self.spurts
+            .iter()
+            .filter(|s| s.packets >= min_packets && !s.paced())
             .count()
     }
 
