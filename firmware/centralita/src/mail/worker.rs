@@ -24,6 +24,9 @@ use super::transport;
 const MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
 /// Mails read from the queue per query.
 const BATCH: usize = 16;
+/// Longest sleep with a sender configured: mail queued by another process (which cannot wake
+/// this thread) or left by a crashed run goes out within this; one indexed query a minute.
+const MAX_IDLE: Duration = Duration::from_secs(60);
 /// Wait before using the database again after it failed (to open, or to record an outcome).
 const STORE_RETRY: Duration = Duration::from_secs(60);
 
@@ -198,6 +201,7 @@ impl Worker {
             let mut wake_at = next_sweep;
             if self.sender.is_some() {
                 self.send_due(&mut store);
+                wake_at = wake_at.min(now_ms().saturating_add(ms(MAX_IDLE)));
                 if let Ok(Some(due)) = store.next_mail_due() {
                     let due = due.max(self.pause_until.unwrap_or(due));
                     wake_at = wake_at.min(due);
