@@ -9,7 +9,7 @@ use super::error::MailError;
 /// password need not appear in the process list).
 pub const PASSWORD_ENV: &str = "CENTRALITA_SMTP_PASSWORD";
 
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Clone, Default)]
 pub struct MailArgs {
     /// SMTP server for voicemail emails. Without it, emails stay queued until a restart with it.
     #[arg(long)]
@@ -32,6 +32,24 @@ pub struct MailArgs {
     /// Accept any server certificate and name (self-signed servers, tests). Insecure.
     #[arg(long)]
     pub smtp_accept_invalid_certs: bool,
+}
+
+/// Written by hand so that printing the run options never shows the password.
+impl std::fmt::Debug for MailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailArgs")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_user", &self.smtp_user)
+            .field(
+                "smtp_password",
+                &self.smtp_password.as_ref().map(|_| "<hidden>"),
+            )
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_from", &self.smtp_from)
+            .field("smtp_accept_invalid_certs", &self.smtp_accept_invalid_certs)
+            .finish()
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
