@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 use tokio::sync::mpsc::Sender;
 
+/// How often every box's messages are re-read (retention expiry happens elsewhere).
+const REPUBLISH_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Called after a voicemail is queued for email, so it goes out at once.
 pub type WakeMail = Box<dyn Fn() + Send>;
 
@@ -24,7 +27,17 @@ pub fn spawn(
         .name("app-effects".into())
         .spawn(move || {
             publish_all_mailboxes(&store, &data, &control);
-            while let Ok(effect) = effects.recv() {
+            loop {
+                let effect = match effects.recv_timeout(REPUBLISH_EVERY) {
+                    Ok(effect) => effect,
+                    // The mail thread's retention sweep deletes expired messages behind our
+                    // back: republishing now and then keeps menus and lamps true.
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        publish_all_mailboxes(&store, &data, &control);
+                        continue;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 let tenant_id = effect.tenant_id;
                 let result = apply(&mut store, &data, effect, &wake_mail, &control);
                 match result {
