@@ -118,10 +118,22 @@ impl Prepared {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<Output> {
+        self.upload_output("prompt", id, name, file_name, bytes)
+    }
+
+    /// `centralita <kind> add …` (`prompt` or `moh`) of `bytes` saved as `file_name`.
+    fn upload_output(
+        &self,
+        kind: &str,
+        id: &str,
+        name: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Output> {
         let upload = self.file(file_name);
         std::fs::write(&upload, bytes).map_err(HarnessError::io("write upload"))?;
         Command::new(&self.bin)
-            .args(["prompt", "add", "--data"])
+            .args([kind, "add", "--data"])
             .arg(&self.data)
             .args([
                 "--tenant",
@@ -134,7 +146,23 @@ impl Prepared {
             .arg(&upload)
             .stdin(Stdio::null())
             .output()
-            .map_err(HarnessError::io("run centralita prompt add"))
+            .map_err(HarnessError::io(format!("run centralita {kind} add")))
+    }
+
+    /// Uploads `ms` of a `freq_hz` tone as the tenant's music on hold (`centralita moh add`).
+    pub fn add_tone_moh(&self, id: &str, name: &str, freq_hz: f32, ms: u32) -> Result<()> {
+        let pcm = audio::tone_ms(freq_hz, TONE_DBFS, UPLOAD_RATE, ms);
+        let wav = audio::wav_pcm16(UPLOAD_RATE, 1, &pcm);
+        let out = self.upload_output("moh", id, name, &format!("{id}.wav"), &wav)?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(HarnessError::Subcommand {
+                subcommand: "moh add".to_string(),
+                status: out.status.to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            })
+        }
     }
 
     /// Uploads a prompt that must be accepted.
