@@ -84,10 +84,15 @@ fn apply(
             Ok(Some(box_id))
         }
         AppAction::MarkHeard { box_id, message_id } => {
-            store.mark_voicemail_heard(message_id)?;
+            if belongs(store, message_id, effect.tenant_id, &box_id)? {
+                store.mark_voicemail_heard(message_id)?;
+            }
             Ok(Some(box_id))
         }
         AppAction::DeleteMessage { box_id, message_id } => {
+            if !belongs(store, message_id, effect.tenant_id, &box_id)? {
+                return Ok(Some(box_id));
+            }
             if let Some(file) = store.delete_voicemail(message_id)? {
                 if let Err(e) = std::fs::remove_file(data.join(&file)) {
                     tracing::warn!(error = %e, %file, "voicemail file not removed");
@@ -116,6 +121,27 @@ fn voicemail_mail(
     Ok(crate::mail::compose::voicemail_mail(
         message, &vm.name, &vm.email, zone,
     ))
+}
+
+/// A menu only acts on its own box's messages (defence in depth: the ids come from its list).
+fn belongs(
+    store: &store::Store,
+    message_id: i64,
+    tenant_id: u32,
+    box_id: &str,
+) -> anyhow::Result<bool> {
+    let ok = store
+        .voicemail(message_id)?
+        .is_some_and(|m| m.tenant_id == tenant_id && m.box_id == box_id);
+    if !ok {
+        tracing::warn!(
+            message_id,
+            tenant = tenant_id,
+            box_id,
+            "message of another box refused"
+        );
+    }
+    Ok(ok)
 }
 
 fn relative_to(data: &Path, file: &Path) -> anyhow::Result<String> {

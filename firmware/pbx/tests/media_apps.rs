@@ -385,3 +385,87 @@ fn message_waiting_subscription_is_told_when_a_message_arrives() {
     assert!(bodies[0].contains("Messages-Waiting: yes"), "{}", bodies[0]);
     assert!(bodies[0].contains("Voice-Message: 1/0"), "{}", bodies[0]);
 }
+
+#[test]
+fn caller_hanging_up_while_the_ivr_rings_an_extension_cancels_it() {
+    let mut w = media_world();
+    call(&mut w, "7000");
+    let a_tag = assert_answered_by_box(&mut w);
+    dtmf(&mut w, '2');
+    let invites = w.requests(addr(B));
+    assert_eq!(invites.len(), 1);
+    respond(&mut w, &invites[0], 180, "Ringing", None);
+    w.send(addr(A), &in_dialog_from_a("BYE", 9, &a_tag, None));
+    let to_b = w.requests(addr(B));
+    assert!(
+        to_b.iter().any(|r| r.method == Method::Cancel),
+        "the ringing extension is cancelled: {to_b:?}"
+    );
+    assert_eq!(
+        w.pbx.active_calls(),
+        1,
+        "kept only until the INVITE completes"
+    );
+    respond(&mut w, &invites[0], 487, "Request Terminated", None);
+    w.advance(Duration::from_secs(40));
+    assert_eq!(w.pbx.active_calls(), 0, "nothing left behind");
+    let cdrs = w.cdrs();
+    assert_eq!(cdrs.len(), 1);
+    assert_eq!(
+        cdrs[0].disposition,
+        pbx::Disposition::Answered,
+        "the IVR answered"
+    );
+}
+
+#[test]
+fn music_on_hold_keeps_playing_after_the_held_phone_answers_the_hold() {
+    let mut w = media_world();
+    let invites = call(&mut w, "11");
+    respond(&mut w, &invites[0], 200, "OK", Some(SDP_B));
+    let ok = w
+        .responses(addr(A))
+        .into_iter()
+        .find(|r| r.status == 200)
+        .unwrap();
+    let a_tag = ok.to_tag().unwrap();
+    w.media.take_commands();
+    let hold = SDP_A
+        .replace("a=sendrecv", "a=sendonly")
+        .replace("o=alice 1 1", "o=alice 1 2");
+    w.send(
+        addr(A),
+        &in_dialog_from_a("INVITE", 5, &a_tag, Some(("application/sdp", &hold))),
+    );
+    let reinvite = w
+        .requests(addr(B))
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .unwrap();
+    respond(
+        &mut w,
+        &reinvite,
+        200,
+        "OK",
+        Some(&SDP_B.replace("a=sendrecv", "a=recvonly")),
+    );
+    let commands = w.media.take_commands();
+    assert!(
+        commands.iter().any(|c| c.contains("MusicOnHold")),
+        "{commands:?}"
+    );
+    assert!(
+        !commands.iter().any(|c| c.starts_with("connect")),
+        "the held answer does not reconnect: {commands:?}"
+    );
+    let resume = SDP_A.replace("o=alice 1 1", "o=alice 1 3");
+    w.send(
+        addr(A),
+        &in_dialog_from_a("INVITE", 6, &a_tag, Some(("application/sdp", &resume))),
+    );
+    let commands = w.media.take_commands();
+    assert!(
+        commands.iter().any(|c| c.starts_with("connect")),
+        "resume reconnects: {commands:?}"
+    );
+}

@@ -64,10 +64,20 @@ pub(super) struct AppRun {
     pub deadline: Option<Instant>,
     /// The caller hung up: later inputs only release deferred effects.
     gone: bool,
+    /// Added to the application's tokens towards the media side: every application of a call
+    /// has its own range, so a late end-of-playback of an earlier one is not taken for its own.
+    token_base: u64,
+    /// Keys arrived as RTP events: SIP INFO copies of them (phones that send both) are dropped.
+    rtp_dtmf_seen: bool,
+    /// The last key from SIP INFO, to drop its RTP twin.
+    last_info_key: Option<(char, Instant)>,
 }
 
+/// An RTP key equal to a SIP INFO key this close after it is the same press.
+const DTMF_TWIN_WINDOW: Duration = Duration::from_millis(300);
+
 impl AppRun {
-    pub fn new(app: Box<dyn App + Send>, kind: AppKind) -> AppRun {
+    pub fn new(app: Box<dyn App + Send>, kind: AppKind, serial: u64) -> AppRun {
         AppRun {
             app,
             kind,
@@ -75,7 +85,19 @@ impl AppRun {
             deferred: Vec::new(),
             deadline: None,
             gone: false,
+            token_base: serial << 32,
+            rtp_dtmf_seen: false,
+            last_info_key: None,
         }
+    }
+
+    fn media_token(&self, token: u64) -> u64 {
+        self.token_base | (token & 0xffff_ffff)
+    }
+
+    /// The application's own token for a media-side token, if it is one of this application's.
+    fn app_token(&self, media_token: u64) -> Option<u64> {
+        (media_token >> 32 == self.token_base >> 32).then_some(media_token & 0xffff_ffff)
     }
 
     /// Still waiting for a recording to close before its effect can be handed over.
@@ -119,12 +141,16 @@ impl Calls {
         }
         call.state = CallState::Answered;
         if let Some(old) = call.app.take() {
+            if let Some(at) = old.deadline {
+                self.deadlines.remove(&(at, id));
+            }
             self.keep_orphan(ctx.now, id, old);
         }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        let mut run = AppRun::new(app, kind);
+        call.apps_started += 1;
+        let mut run = AppRun::new(app, kind, call.apps_started);
         run.app.start(ctx.now);
         call.app = Some(run);
         self.drive_app(ctx, id);
@@ -152,7 +178,12 @@ impl Calls {
         if call.a_invite.is_none() {
             return true; // already answered (by the box, or this is a later application)
         }
-        let body = if call.b_offer.is_empty() && !call.a_offered {
+        let early_answer = call.sdp.last_to_a().filter(|_| call.a_format.is_some());
+        let body = if let Some(body) = early_answer {
+            // The caller already has an answer (early media from a callee that did not pick
+            // up): the 2xx repeats it (RFC 6337 §3.1) and the relay keeps its format.
+            body
+        } else if call.b_offer.is_empty() && !call.a_offered {
             // Late offer: the box offers in its 2xx, the caller answers in the ACK.
             call.a_late_answer = true;
             call.sdp
@@ -218,9 +249,13 @@ impl Calls {
                 action,
             };
             match command {
-                AppCommand::Play { what, token } => ctx.media.play(media.id, Side::A, what, token),
+                AppCommand::Play { what, token } => {
+                    let token = run.media_token(token);
+                    ctx.media.play(media.id, Side::A, what, token)
+                }
                 AppCommand::StopPlay => ctx.media.stop_play(media.id, Side::A),
                 AppCommand::Record { spec, token } => {
+                    let token = run.media_token(token);
                     run.recording = Some(token);
                     ctx.media.record(media.id, Side::A, spec, token);
                 }
@@ -352,6 +387,19 @@ impl Calls {
         call.b_offer = call
             .sdp
             .offer_as_box(Side::B, ctx.config.media_ip, media, first);
+        // A new dialog towards the callee: the same phone may have been rung earlier in this
+        // call (no answer, forward to an IVR, option back to it) and would see a merged request.
+        let old_b = std::mem::replace(
+            &mut call.b_call_id,
+            ctx.ids.call_id(&super::host(ctx.config.sip_addr)),
+        );
+        call.b_tag = ctx.ids.tag();
+        let new_b = call.b_call_id.clone();
+        self.by_call_id.remove(&old_b);
+        self.by_call_id.insert(new_b, (id, Side::B));
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         call.state = CallState::Ringing;
         ctx.media.play(
             media.id,
@@ -397,36 +445,83 @@ impl Calls {
             self.on_orphan_event(ctx, media_id, input);
             return;
         };
+        let Some(run) = self.calls.get_mut(&call_id).and_then(|c| c.app.as_mut()) else {
+            return;
+        };
+        let input = match input {
+            AppInput::Dtmf(digit) => {
+                run.rtp_dtmf_seen = true;
+                let twin = run.last_info_key.take().is_some_and(|(d, at)| {
+                    d == digit && ctx.now.saturating_duration_since(at) < DTMF_TWIN_WINDOW
+                });
+                if twin {
+                    return;
+                }
+                AppInput::Dtmf(digit)
+            }
+            AppInput::PlayDone(token) => match run.app_token(token) {
+                Some(token) => AppInput::PlayDone(token),
+                None => return,
+            },
+            AppInput::RecordDone {
+                token,
+                end,
+                duration,
+            } => {
+                // Recording bookkeeping works on media tokens; the app gets its own.
+                if run.recording == Some(token) {
+                    self.record_closed(ctx, call_id, duration);
+                }
+                let Some(run) = self.calls.get_mut(&call_id).and_then(|c| c.app.as_mut()) else {
+                    return;
+                };
+                match run.app_token(token) {
+                    Some(token) => AppInput::RecordDone {
+                        token,
+                        end,
+                        duration,
+                    },
+                    None => return,
+                }
+            }
+        };
         self.feed_app(ctx, call_id, input);
     }
 
-    /// DTMF from SIP INFO (application/dtmf-relay, application/dtmf) on the caller's leg.
+    /// DTMF from SIP INFO (application/dtmf-relay, application/dtmf) on the caller's leg. Phones
+    /// that send both RTP events and INFO would enter every key twice: once RTP keys have been
+    /// seen, INFO is ignored, and an RTP key right after the same INFO key is dropped.
     pub(super) fn app_dtmf(&mut self, ctx: &mut CallContext<'_>, id: u64, digit: char) {
-        self.feed_app(ctx, id, AppInput::Dtmf(digit));
-    }
-
-    fn feed_app(&mut self, ctx: &mut CallContext<'_>, id: u64, input: AppInput) {
         let Some(run) = self.calls.get_mut(&id).and_then(|c| c.app.as_mut()) else {
             return;
         };
-        if let AppInput::RecordDone {
-            token, duration, ..
-        } = &input
-        {
-            if run.recording == Some(*token) {
-                run.recording = None;
-                let ready = release(run, *duration);
-                if let Some(call) = self.calls.get(&id) {
-                    for action in ready {
-                        ctx.effects.push_back(AppEffect {
-                            tenant_id: call.tenant_id,
-                            caller: call.source.clone(),
-                            action,
-                        });
-                    }
-                }
-            }
+        if run.rtp_dtmf_seen {
+            return;
         }
+        run.last_info_key = Some((digit, ctx.now));
+        self.feed_app(ctx, id, AppInput::Dtmf(digit));
+    }
+
+    /// The app's recording file is closed: deferred effects (a voicemail) can go.
+    fn record_closed(&mut self, ctx: &mut CallContext<'_>, id: u64, duration: Duration) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let (tenant_id, caller) = (call.tenant_id, call.source.clone());
+        let Some(run) = call.app.as_mut() else {
+            return;
+        };
+        run.recording = None;
+        for action in release(run, duration) {
+            ctx.effects.push_back(AppEffect {
+                tenant_id,
+                caller: caller.clone(),
+                action,
+            });
+        }
+    }
+
+    fn feed_app(&mut self, ctx: &mut CallContext<'_>, id: u64, input: AppInput) {
         let Some(run) = self.calls.get_mut(&id).and_then(|c| c.app.as_mut()) else {
             return;
         };

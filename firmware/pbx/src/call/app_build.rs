@@ -106,7 +106,11 @@ pub(super) fn build_app(
                 .data_dir
                 .join("prompts")
                 .join(tenant.to_string())
-                .join(format!("tel-{}.recording.wav", safe_component(slot)));
+                .join(format!(
+                    "tel-{}-{:08x}.recording.wav",
+                    safe_component(slot),
+                    short_hash(&call.a.call_id)
+                ));
             let config = RecConfig {
                 slot: slot.clone(),
                 file,
@@ -151,7 +155,12 @@ struct PromptThen {
     prompt: Option<Playback>,
     next: Option<Destination>,
     out: VecDeque<AppCommand>,
+    /// Goes on even if the media side never reports the end of the prompt.
+    guard: Option<Instant>,
 }
+
+/// Longer than any prompt an upload may hold (10 minutes).
+const PROMPT_GUARD: Duration = Duration::from_secs(660);
 
 impl PromptThen {
     fn new(prompt: Playback, next: Destination) -> PromptThen {
@@ -159,6 +168,7 @@ impl PromptThen {
             prompt: Some(prompt),
             next: Some(next),
             out: VecDeque::new(),
+            guard: None,
         }
     }
 
@@ -171,22 +181,27 @@ impl PromptThen {
 }
 
 impl App for PromptThen {
-    fn start(&mut self, _now: Instant) {
+    fn start(&mut self, now: Instant) {
         if let Some(what) = self.prompt.take() {
             self.out.push_back(AppCommand::Play { what, token: 1 });
+            self.guard = Some(now + PROMPT_GUARD);
         }
     }
 
     fn handle(&mut self, input: AppInput, _now: Instant) {
-        if matches!(input, AppInput::PlayDone(1)) {
+        if matches!(input, AppInput::PlayDone(1) | AppInput::Dtmf(_)) {
             self.go_on();
         }
     }
 
-    fn handle_timeout(&mut self, _now: Instant) {}
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.guard.is_some_and(|at| at <= now) {
+            self.go_on();
+        }
+    }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        None
+        self.guard.filter(|_| self.next.is_some())
     }
 
     fn poll_command(&mut self) -> Option<AppCommand> {

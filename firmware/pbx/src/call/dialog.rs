@@ -62,7 +62,7 @@ impl Calls {
                     if let Some(addr) = answer.remote {
                         ctx.media.set_remote(media.id, Side::A, addr);
                     }
-                    super::responses::apply_formats(ctx, media.id, answer.formats);
+                    super::responses::apply_formats(ctx, media.id, answer.formats, call.held);
                     body = Some(answer.body);
                 }
                 Err(problem) => tracing::info!(?problem, "caller's answer in ACK unusable"),
@@ -140,12 +140,12 @@ impl Calls {
                         }
                         out.body = anchored.body;
                         if req.method == Method::Invite || req.method == Method::Update {
-                            let moh = ctx
-                                .directory
-                                .media
-                                .tenant(call.tenant_id)
-                                .music_on_hold;
-                            super::hold::on_offer(ctx, media.id, side, &req.body, moh);
+                            let moh = ctx.directory.media.tenant(call.tenant_id).music_on_hold;
+                            if let Some(held) =
+                                super::hold::on_offer(ctx, media.id, side, &req.body, moh)
+                            {
+                                call.held = held;
+                            }
                         }
                     }
                     Err(problem) => {
@@ -221,7 +221,7 @@ impl Calls {
                     if let Some(addr) = anchored.remote {
                         ctx.media.set_remote(media.id, responder, addr);
                     }
-                    super::responses::apply_formats(ctx, media.id, anchored.formats);
+                    super::responses::apply_formats(ctx, media.id, anchored.formats, call.held);
                     out.headers.push(HeaderName::ContentType, "application/sdp");
                     out.body = anchored.body;
                 }
@@ -287,7 +287,9 @@ impl Calls {
                 }
             }
             Method::Invite => {
-                // No offer: ours is the last answer we gave (RFC 3261 §14.2).
+                // No offer: ours is the last answer we gave (RFC 3261 §14.2); the caller's
+                // answer comes in its ACK.
+                call.a_late_answer = true;
                 if let Some(body) = call.sdp.last_to_a() {
                     ok.headers.push(
                         HeaderName::Contact,

@@ -16,13 +16,9 @@ pub(super) fn on_offer(
     from: Side,
     body: &[u8],
     music: Option<PathBuf>,
-) {
-    let Ok(offer) = SessionDescription::parse(body) else {
-        return;
-    };
-    let Some(index) = super::sdp_codecs::audio_index(&offer) else {
-        return;
-    };
+) -> Option<bool> {
+    let offer = SessionDescription::parse(body).ok()?;
+    let index = super::sdp_codecs::audio_index(&offer)?;
     let direction = offer.media_direction(index);
     let zero_address = offer
         .media_connection(index)
@@ -31,9 +27,17 @@ pub(super) fn on_offer(
     let holds = zero_address || matches!(direction, Direction::SendOnly | Direction::Inactive);
     if holds {
         tracing::debug!(media_id, ?from, "call on hold: music to the held leg");
-        ctx.media
-            .play(media_id, from.other(), Playback::MusicOnHold(music), MOH_TOKEN);
+        ctx.media.play(
+            media_id,
+            from.other(),
+            Playback::MusicOnHold(music),
+            MOH_TOKEN,
+        );
+        Some(true)
     } else if direction == Direction::SendRecv {
         ctx.media.connect(media_id);
+        Some(false)
+    } else {
+        None
     }
 }

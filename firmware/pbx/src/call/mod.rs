@@ -99,6 +99,8 @@ struct OutLeg {
     trunk: Option<String>,
     /// The trunk fork is the one that answered.
     answered: bool,
+    /// When it answered (the box may have answered the caller long before: an IVR).
+    answer_ms: Option<i64>,
 }
 
 struct Call {
@@ -158,6 +160,10 @@ struct Call {
     a_format: Option<crate::media::SideFormat>,
     /// The call's recording file (tenant with recording on), for the CDR.
     recording: Option<std::path::PathBuf>,
+    /// One leg put the other on hold (it hears music on hold until a resume).
+    held: bool,
+    /// Numbers the applications run on this call, so a late event of an earlier one is ignored.
+    apps_started: u64,
 }
 
 #[derive(Default)]
@@ -286,6 +292,12 @@ impl Calls {
             }
         }
         self.cancel_forks(ctx, id);
+        // The caller of a box-answered call was answered (the IVR talked to it): the failure of
+        // the leg it was sent on is the hang-up cause, not the call's disposition.
+        let disposition = match self.calls.get(&id) {
+            Some(c) if c.box_answered => Disposition::Answered,
+            _ => disposition,
+        };
         self.finish(ctx, id, disposition, cause);
     }
 
@@ -308,6 +320,15 @@ impl Calls {
 
     /// Sends BYE to every established leg except `except`, and finishes the call.
     fn hang_up(&mut self, ctx: &mut CallContext<'_>, id: u64, except: Option<Side>, cause: &str) {
+        if self
+            .calls
+            .get(&id)
+            .is_none_or(|c| c.state == CallState::Ended)
+        {
+            return;
+        }
+        // Forks still ringing (a callee rung after an IVR) stop ringing too.
+        self.cancel_forks(ctx, id);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -347,6 +368,11 @@ impl Calls {
             return;
         };
         if call.state != CallState::Ended {
+            // However the call ends (BYE, ACK time-out, ...), a message being recorded is kept.
+            self.app_caller_gone(ctx, id);
+            let Some(call) = self.calls.get_mut(&id) else {
+                return;
+            };
             call.state = CallState::Ended;
             if let Some(run) = call.app.take() {
                 if let Some(at) = run.deadline {
@@ -386,15 +412,20 @@ impl Calls {
             if let Some(out) = call.out_leg.take() {
                 // Another fork answering (the extension, not the twinned mobile) means this leg
                 // rang unanswered.
+                let leg_billable = out
+                    .answer_ms
+                    .map(|a| u32::try_from((ctx.unix_ms - a).max(0) / 1000).unwrap_or(u32::MAX))
+                    .unwrap_or(0);
                 let (disposition, billable_secs) = match (out.answered, disposition) {
                     (false, Disposition::Answered) => (Disposition::NoAnswer, 0),
+                    (true, _) => (Disposition::Answered, leg_billable),
                     _ => (disposition, billable_secs),
                 };
                 ctx.cdrs.push_back(Cdr {
                     tenant_id: call.tenant_id,
                     call_id: call.b_call_id.clone(),
                     start_ms: call.start_ms,
-                    answer_ms: call.answer_ms,
+                    answer_ms: out.answer_ms,
                     end_ms: ctx.unix_ms,
                     billable_secs,
                     direction: crate::cdr::Direction::Outgoing,

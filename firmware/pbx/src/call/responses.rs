@@ -109,7 +109,8 @@ impl Calls {
                     if let Some(addr) = answer.remote {
                         ctx.media.set_remote(media.id, Side::B, addr);
                     }
-                    apply_formats(ctx, media.id, answer.formats);
+                    call.a_format = answer.formats.map(|f| f.a).or(call.a_format);
+                    apply_formats(ctx, media.id, answer.formats, call.held);
                     relay
                         .headers
                         .push(HeaderName::ContentType, "application/sdp");
@@ -213,6 +214,7 @@ impl Calls {
             call.caller_id_presented = Some(caller_id);
             if let (true, Some(out)) = (through_trunk, call.out_leg.as_mut()) {
                 out.answered = true;
+                out.answer_ms = Some(ctx.unix_ms);
             }
             call.state = CallState::Answered;
             if let Some(at) = call.ring_deadline.take() {
@@ -253,7 +255,8 @@ impl Calls {
                         if let Some(addr) = answer.remote {
                             ctx.media.set_remote(media.id, Side::B, addr);
                         }
-                        apply_formats(ctx, media.id, answer.formats);
+                        call.a_format = answer.formats.map(|f| f.a).or(call.a_format);
+                        apply_formats(ctx, media.id, answer.formats, call.held);
                         body = Some(answer.body);
                     }
                     Err(problem) => {
@@ -275,6 +278,7 @@ impl Calls {
         call.caller_id_presented = Some(caller_id);
         if let (true, Some(out)) = (through_trunk, call.out_leg.as_mut()) {
             out.answered = true;
+            out.answer_ms = Some(ctx.unix_ms);
         }
         call.state = CallState::Answered;
         call.answer_ms = Some(ctx.unix_ms);
@@ -476,11 +480,15 @@ pub(super) fn apply_formats(
     ctx: &mut CallContext<'_>,
     media_id: u64,
     formats: Option<super::sdp::Formats>,
+    held: bool,
 ) {
     if let Some(f) = formats {
         ctx.media.set_format(media_id, Side::A, f.a);
         ctx.media.set_format(media_id, Side::B, f.b);
-        ctx.media.connect(media_id);
+        // On hold the held leg hears music until a resume reconnects the two.
+        if !held {
+            ctx.media.connect(media_id);
+        }
     }
 }
 

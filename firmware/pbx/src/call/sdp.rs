@@ -1,11 +1,11 @@
 //! SDP of one bridged call as the box presents it to each leg (RFC 3264 through
 //! `media::sdp::offer_answer`): offers and answers from one leg are rewritten to point at the relay
 //! port facing the other leg, with one `o=` session per leg whose version moves only on change.
-use media::sdp::negotiate;
 use super::sdp_codecs::{box_codecs, codecs_of, preferring, side_format};
 use crate::ids::Ids;
 use crate::media::{MediaPorts, Side, SideFormat};
 use media::codec::CodecKind;
+use media::sdp::negotiate;
 use media::sdp::offer_answer::{rewrite_answer, rewrite_offer, LocalSession, RelayAddress};
 use media::sdp::SessionDescription;
 use media::OfferAnswerError;

@@ -4,9 +4,9 @@
 //! Offers the box relays are extended with the box's own codecs (after the offerer's), so a callee
 //! that lacks the caller's codecs can still answer; the answer sent back to the offerer then names
 //! one of the offerer's codecs and the relay transcodes between the two.
-use media::sdp::negotiate::{self, Format};
 use crate::media::SideFormat;
 use media::codec::CodecKind;
+use media::sdp::negotiate::{self, Format};
 use media::sdp::SessionDescription;
 
 /// Index of the first usable audio section.

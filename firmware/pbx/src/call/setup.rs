@@ -198,6 +198,8 @@ impl Calls {
             a_late_answer: false,
             a_format: None,
             recording: None,
+            held: false,
+            apps_started: 0,
         };
         let id = self.insert(call);
         self.ring(ctx, id, targets);
@@ -277,6 +279,7 @@ impl Calls {
                         number: target.uri.user.clone().unwrap_or_default(),
                         trunk: label,
                         answered: false,
+                        answer_ms: None,
                     });
                 }
             }
