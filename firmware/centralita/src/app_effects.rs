@@ -34,6 +34,7 @@ pub fn spawn(
                     // back: republishing now and then keeps menus and lamps true.
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                         publish_all_mailboxes(&store, &data, &control);
+                        remove_unkept_recordings(&store, &data);
                         continue;
                     }
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
@@ -205,5 +206,59 @@ fn reload_directory(data: &Path, control: &Sender<Control>) {
             let _ = control.blocking_send(Control::ReplaceDirectory(std::sync::Arc::new(dir)));
         }
         Err(e) => tracing::error!(error = %e, "reloading the configuration failed"),
+    }
+}
+
+/// Voicemail files no message refers to: a caller who hung up at the beep (too short to keep), or
+/// a crash between recording and storing. Removed once they are an hour old, so a recording in
+/// progress is never touched.
+fn remove_unkept_recordings(store: &store::Store, data: &Path) {
+    const MIN_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+    let Ok(tenants) = std::fs::read_dir(data.join("voicemail")) else {
+        return;
+    };
+    for tenant_dir in tenants.flatten() {
+        let Some(tenant_id) = tenant_dir
+            .file_name()
+            .to_str()
+            .and_then(|t| t.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(boxes) = std::fs::read_dir(tenant_dir.path()) else {
+            continue;
+        };
+        for box_dir in boxes.flatten() {
+            let Some(box_id) = box_dir.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let Ok(kept) = store.voicemails(tenant_id, &box_id) else {
+                continue;
+            };
+            let kept: std::collections::HashSet<PathBuf> =
+                kept.iter().map(|m| data.join(&m.file)).collect();
+            let Ok(files) = std::fs::read_dir(box_dir.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let path = file.path();
+                let old = file
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > MIN_AGE);
+                if old && !kept.contains(&path) {
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {
+                            tracing::debug!(file = %path.display(), "unkept voicemail recording removed")
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, file = %path.display(), "unkept voicemail recording not removed")
+                        }
+                    }
+                }
+            }
+        }
     }
 }
