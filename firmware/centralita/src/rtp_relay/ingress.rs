@@ -131,9 +131,11 @@ impl Ingress {
             last_seq: None,
             event_anchor: None,
             warned: false,
-            pcm: Vec::with_capacity(960),
-            pcm_8k: Vec::with_capacity(160),
-            packet: Vec::with_capacity(256),
+            // Allocated on first use: most calls never leave the fast path, and 800 relayed
+            // calls should not carry buffers they never touch.
+            pcm: Vec::new(),
+            pcm_8k: Vec::new(),
+            packet: Vec::new(),
             digits: Vec::new(),
         }
     }
@@ -198,8 +200,10 @@ impl Ingress {
             }
             return sent;
         }
-        let transcode = self.forward && out_format.codec != self.format.codec;
-        if self.forward && !transcode {
+        // No address for the other leg yet (an IVR call has no B leg): nothing to encode for.
+        let transcode =
+            self.forward && ctx.target.is_some() && out_format.codec != self.format.codec;
+        if self.forward && out_format.codec == self.format.codec {
             self.relay_renumbered(datagram, out_format.payload_type, ctx, &mut sent);
         }
         let want_8k = self.record.is_some()
