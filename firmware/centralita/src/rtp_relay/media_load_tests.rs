@@ -242,3 +242,29 @@ fn media_load_prompt() {
         "players sent {shortfall:.2}% too few packets"
     );
 }
+
+/// Where a transcoded call's CPU goes besides the codecs (whose figures the media crate's
+/// `codec::bench_tests` prints): the rate conversions of one PCMU<->Opus call.
+#[test]
+#[ignore = "micro-benchmark: run on demand with --release --ignored --nocapture"]
+fn media_load_resampler_cost() {
+    use media::resample::Resampler;
+    for (from, to) in [
+        (8000, 48_000),
+        (48_000, 8000),
+        (16_000, 8000),
+        (16_000, 48_000),
+    ] {
+        let input = sine(1000.0, -12.0, from, from as usize / 50);
+        let mut r = Resampler::new(from, to).unwrap();
+        let mut out = Vec::new();
+        let frames = 5000;
+        let started = Instant::now();
+        for _ in 0..frames {
+            out.clear();
+            r.process(&input, &mut out);
+        }
+        let ns = started.elapsed().as_nanos() / frames;
+        println!("resample {from} -> {to} Hz: {ns} ns per 20 ms frame");
+    }
+}

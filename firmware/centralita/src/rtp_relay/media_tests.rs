@@ -649,3 +649,28 @@ async fn connect_after_a_playback_relays_again_with_renumbered_events() {
     assert_eq!(event.timestamp, 480, "same codec: the packet as it was");
     call.no_event(Duration::from_millis(50)).await;
 }
+
+#[tokio::test]
+async fn a_codec_change_mid_play_resumes_where_it_was() {
+    let mut call = Call::new(61640).await;
+    let dir = temp_dir("play-switch");
+    let path = prompt_file(&dir, 1.0);
+    call.table.play(call.id(), Side::A, Playback::File(path), 1);
+    let before = collect_for(&call.a, Duration::from_millis(300)).await;
+    call.table.set_format(call.id(), Side::A, OPUS);
+    let after = collect(&call.a, Duration::from_millis(300)).await;
+    assert!(matches!(call.event().await, MediaEvent::PlayDone { .. }));
+    let total = before.len() + after.len();
+    assert!((49..=51).contains(&total), "{total} packets for 1 s");
+    let last_pcmu = RtpPacket::parse(before.last().unwrap()).unwrap();
+    let switched: Vec<RtpPacket<'_>> = after
+        .iter()
+        .map(|p| RtpPacket::parse(p).unwrap())
+        .skip_while(|p| p.payload_type == 0)
+        .collect();
+    assert!(switched[0].marker);
+    assert_eq!(switched[0].ssrc, last_pcmu.ssrc);
+    assert!(switched.iter().all(|p| p.payload_type == 111));
+    let opus = check_stream(&after[after.len() - switched.len()..], OPUS);
+    assert_tone(&opus[960..], 48_000, 1000.0, -12.0);
+}

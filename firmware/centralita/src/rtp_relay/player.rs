@@ -8,12 +8,10 @@
 //! stop or replace would have to edit its list instead of aborting a task.
 
 use super::media_shared::Hooks;
-use super::mlib::codec::{self, CodecError, CodecKind, Encoder};
-use super::mlib::resample::Resampler;
+use super::mlib::codec::{self, CodecKind, Encoder};
 use super::shared::{BridgeShared, CachedRemote};
 use super::socket::BridgeIo;
-use super::sources::{Source, SourceCache, INTERNAL_FRAME, INTERNAL_RATE};
-use super::transcode::TranscodeError;
+use super::sources::{Source, SourceCache};
 use pbx::{MediaEvent, Playback, Side};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,63 +24,6 @@ pub struct PlayerCtx {
     pub shared: Arc<BridgeShared>,
     pub hooks: Hooks,
     pub cache: Arc<SourceCache>,
-}
-
-/// The leg's codec fed from 16 kHz frames.
-struct Encoding {
-    codec: CodecKind,
-    encoder: Box<dyn Encoder>,
-    resampler: Option<Resampler>,
-    fifo: Vec<i16>,
-}
-
-impl Encoding {
-    fn new(codec: CodecKind) -> Result<Self, TranscodeError> {
-        let rate = codec.sample_rate();
-        let resampler = if rate == INTERNAL_RATE {
-            None
-        } else {
-            Some(Resampler::new(INTERNAL_RATE, rate).map_err(|source| {
-                TranscodeError::Resampler {
-                    from: INTERNAL_RATE,
-                    to: rate,
-                    source,
-                }
-            })?)
-        };
-        Ok(Encoding {
-            codec,
-            encoder: codec::encoder(codec).map_err(|source| TranscodeError::Encoder {
-                kind: codec,
-                source,
-            })?,
-            resampler,
-            fifo: Vec::with_capacity(2 * codec.frame_samples()),
-        })
-    }
-
-    /// One 20 ms frame of 16 kHz PCM in, one payload out.
-    fn frame(&mut self, pcm16k: &[i16], payload: &mut Vec<u8>) -> Result<(), CodecError> {
-        match self.resampler.as_mut() {
-            Some(r) => r.process(pcm16k, &mut self.fifo),
-            None => self.fifo.extend_from_slice(pcm16k),
-        }
-        let n = self.codec.frame_samples();
-        if self.fifo.len() < n {
-            // The resampler's start-up latency: lead with silence so every tick sends a
-            // full frame.
-            let missing = n - self.fifo.len();
-            self.fifo.splice(0..0, std::iter::repeat_n(0, missing));
-        }
-        payload.clear();
-        let result = self.encoder.encode(&self.fifo[..n], payload);
-        self.fifo.drain(..n);
-        // Never let the backlog grow past a frame (a resampler giving one sample more now
-        // and then would otherwise delay the audio slowly).
-        let excess = self.fifo.len().saturating_sub(n);
-        self.fifo.drain(..excess);
-        result
-    }
 }
 
 fn side_of(leg: usize) -> Side {
@@ -103,61 +44,62 @@ pub async fn run(ctx: PlayerCtx, what: Playback, token: u64) {
             token,
         })
     };
-    let mut source: Source = match ctx.cache.open(&what).await {
-        Ok(s) => s,
-        Err(error) => {
-            // The call logic goes on (next prompt, menu timeout) as if it had been heard.
-            tracing::warn!(id = ctx.hooks.id, ?side, %error, "cannot play; skipped");
-            done();
-            return;
-        }
-    };
     let media = &ctx.shared.media;
     let slot = &ctx.shared.rtp_remote[ctx.leg];
     let socket = &ctx.io.legs[ctx.leg].rtp;
     let mut remote = CachedRemote::new(slot);
+    // The source plays at the leg's codec rate (see `sources`); it is opened before the
+    // clock starts, so a file's first decode does not turn into a burst of late packets.
+    let mut format = media.out(ctx.leg).format;
+    let Some(mut playing) = open(&ctx, &what, format.codec, None).await else {
+        done();
+        return;
+    };
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     // A late tick (busy box) catches up with a short burst so the leg's jitter buffer sees
     // timestamps in step with the wall clock.
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    let mut encoding: Option<Encoding> = None;
-    let mut frame = [0i16; INTERNAL_FRAME];
+    let mut frame: Vec<i16> = vec![0; format.codec.frame_samples()];
     let mut payload = Vec::with_capacity(256);
     let mut packet = Vec::with_capacity(256);
+    media
+        .out(ctx.leg)
+        .stream
+        .restart(Instant::now(), format.codec.rtp_clock_rate());
     loop {
         tick.tick().await;
-        let now = Instant::now();
-        let format = media.out(ctx.leg).format;
-        if encoding.as_ref().map(|e| e.codec) != Some(format.codec) {
-            match Encoding::new(format.codec) {
-                Ok(e) => encoding = Some(e),
-                Err(error) => {
-                    tracing::warn!(id = ctx.hooks.id, ?side, codec = ?format.codec, %error, "cannot encode; playback skipped");
-                    done();
-                    return;
-                }
-            }
+        let now_format = media.out(ctx.leg).format;
+        if now_format.codec != format.codec {
+            // A re-INVITE changed the leg's codec mid-play: same playback, new rate.
+            let (old_codec, _, old) = &playing;
+            let resume = old.position().map(|at| (at, old_codec.sample_rate()));
+            let Some(p) = open(&ctx, &what, now_format.codec, resume).await else {
+                done();
+                return;
+            };
+            playing = p;
+            frame.resize(now_format.codec.frame_samples(), 0);
             media
                 .out(ctx.leg)
                 .stream
-                .restart(now, format.codec.rtp_clock_rate());
+                .restart(Instant::now(), now_format.codec.rtp_clock_rate());
         }
-        let Some(enc) = encoding.as_mut() else {
-            return;
-        };
+        format = now_format;
+        let (_, encoder, source) = &mut playing;
         let got = source.fill(&mut frame);
         if got == 0 {
             // The clip ended exactly on a frame boundary: nothing left to send.
             done();
             return;
         }
-        if let Err(error) = enc.frame(&frame, &mut payload) {
+        payload.clear();
+        if let Err(error) = encoder.encode(&frame, &mut payload) {
             tracing::debug!(id = ctx.hooks.id, %error, "player frame not encoded");
         } else {
             let header = media.out(ctx.leg).stream.next_audio(
                 format.payload_type,
                 format.codec.frame_ticks(),
-                now,
+                Instant::now(),
             );
             header.write(&mut packet);
             packet.extend_from_slice(&payload);
@@ -166,9 +108,42 @@ pub async fn run(ctx: PlayerCtx, what: Playback, token: u64) {
                 let _ = socket.try_send_to(&packet, target);
             }
         }
-        if got < INTERNAL_FRAME {
+        if got < frame.len() {
             done();
             return;
         }
     }
+}
+
+type Playing = (CodecKind, Box<dyn Encoder>, Source);
+
+/// The leg's encoder and the source at its codec's rate, resumed at `resume` (position,
+/// rate) if any; `None` (logged) when either cannot be had.
+async fn open(
+    ctx: &PlayerCtx,
+    what: &Playback,
+    codec: CodecKind,
+    resume: Option<(usize, u32)>,
+) -> Option<Playing> {
+    let side = side_of(ctx.leg);
+    let encoder = match codec::encoder(codec) {
+        Ok(e) => e,
+        Err(error) => {
+            tracing::warn!(id = ctx.hooks.id, ?side, ?codec, %error, "cannot encode; playback skipped");
+            return None;
+        }
+    };
+    let rate = codec.sample_rate();
+    let mut source = match ctx.cache.open(what, rate).await {
+        Ok(s) => s,
+        Err(error) => {
+            // The call logic goes on (next prompt, menu timeout) as if it had been heard.
+            tracing::warn!(id = ctx.hooks.id, ?side, %error, "cannot play; skipped");
+            return None;
+        }
+    };
+    if let Some((at, old_rate)) = resume {
+        source.resume(at, old_rate, rate);
+    }
+    Some((codec, encoder, source))
 }
