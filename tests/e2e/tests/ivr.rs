@@ -270,3 +270,88 @@ fn sipp_pcap_key_two_in_the_ivr_reaches_the_extension() -> Result<()> {
     assert_sipp("extension 11", &callee.finish()?);
     Ok(())
 }
+
+/// IVR 7000 dialled by an extension (no trunk): menu prompt, key 2 -> extension 11.
+fn extension_ivr_daemon() -> Result<Daemon> {
+    let setup = Prepared::new()?;
+    setup.add_tone_prompt("p-menu", "Menú", MENU_HZ, 2000)?;
+    let mut doc = setup.export()?;
+    doc["ivrs"] = json!([ivr(
+        "ivr-main",
+        "7000",
+        "p-menu",
+        json!({ "2": dest("extension", "u11") }),
+        hangup(),
+        10
+    )]);
+    setup.start(&doc, &[])
+}
+
+/// Extension 10 in the IVR presses 2 by `press` once the menu is heard; extension 11 must
+/// ring, answer and talk both ways.
+fn key_two_reaches_the_extension(
+    daemon: &Daemon,
+    scenario: &str,
+    subs: &[(&str, &str)],
+    press: impl FnOnce(&mut e2e::call::Phone, &MediaLeg) -> Result<()>,
+) -> Result<()> {
+    let dir = e2e::call::scratch()?;
+    let mut callee = media_call::callee(daemon, EXT11, &dir)?;
+    let options = e2e::call::PhoneOptions {
+        substitutions: subs,
+        ..e2e::call::PhoneOptions::default()
+    };
+    let mut caller =
+        e2e::call::caller_with(daemon, e2e::tenant::EXT10, "7000", scenario, &dir, &options)?;
+    let a = media_call::attach(&mut caller)?;
+    hear(&a, MENU_HZ, 1000)?;
+    press(&mut caller, &a)?;
+    let b = media_call::attach(&mut callee)?;
+    assert_two_way(&a, &b)?;
+    assert_sipp("extension 10 (caller)", &media_call::hang_up(caller, &a)?);
+    assert_sipp("extension 11", &callee.finish()?);
+    Ok(())
+}
+
+#[test]
+fn ivr_key_by_sip_info_reaches_the_extension() -> Result<()> {
+    let daemon = extension_ivr_daemon()?;
+    for (content_type, body) in [
+        ("application/dtmf-relay", "Signal=2\nDuration=160"),
+        ("application/dtmf", "2"),
+    ] {
+        let subs = [
+            ("__OFFER_PTS__", OFFER_G711),
+            ("__INFO_TYPE__", content_type),
+            ("__INFO_BODY__", body),
+        ];
+        // The scenario sends the INFO on the harness's first MESSAGE.
+        key_two_reaches_the_extension(&daemon, "media_uac_info", &subs, |phone, leg| {
+            e2e::call::trigger(phone.sipp.local(), &leg.call_id)
+        })?;
+    }
+    Ok(())
+}
+
+#[test]
+fn ivr_key_as_in_band_tones_reaches_the_extension() -> Result<()> {
+    // No telephone-event in the offer: the key can only be heard, as Q.23 tones (697 Hz
+    // + 1336 Hz for 2) in the audio, which the box must detect itself.
+    let daemon = extension_ivr_daemon()?;
+    let subs = [
+        ("RTP/AVP __OFFER_PTS__ 101", "RTP/AVP 0"),
+        ("a=rtpmap:101 telephone-event/8000", "a=rtpmap:0 PCMU/8000"),
+        ("a=fmtp:101 0-15", "a=ptime:20"),
+    ];
+    key_two_reaches_the_extension(&daemon, "media_uac", &subs, |_, leg| {
+        let low = audio::tone_ms(697.0, -12.0, audio::RATE_8K, 150);
+        let high = audio::tone_ms(1336.0, -12.0, audio::RATE_8K, 150);
+        let key: Vec<i16> = low
+            .iter()
+            .zip(&high)
+            .map(|(l, h)| l.saturating_add(*h))
+            .collect();
+        leg.play(&key)?;
+        leg.silence(300)
+    })
+}

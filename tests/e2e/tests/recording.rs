@@ -100,8 +100,8 @@ fn recorded_call_holds_caller_left_and_callee_right() -> Result<()> {
     assert!(l.is_ok(), "left channel (caller): {l:?}");
     assert!(r.is_ok(), "right channel (callee): {r:?}");
     // Each side on its own channel: the other party's tone must not be there as well.
-    let crosstalk_l = ToneCheck::of(&left, CALLEE_HZ).run_ms();
-    let crosstalk_r = ToneCheck::of(&right, CALLER_HZ).run_ms();
+    let crosstalk_l = ToneCheck::of(&left, CALLEE_HZ).total_ms;
+    let crosstalk_r = ToneCheck::of(&right, CALLER_HZ).total_ms;
     assert!(
         crosstalk_l < 300 && crosstalk_r < 300,
         "channels mixed: callee's tone {crosstalk_l} ms on the left, caller's {crosstalk_r} ms on the right"
