@@ -49,12 +49,40 @@ pub enum SourceError {
 
 type Pcm = Arc<[i16]>;
 
+/// One file at one rate: decoded by the first player that wants it while the others wait
+/// for the same result (two hundred callers arriving at once must not decode it 200 times).
+#[derive(Debug)]
+struct FileEntry {
+    mtime: SystemTime,
+    pcm: tokio::sync::OnceCell<Pcm>,
+}
+
 /// Decoded audio shared by all players of a relay table, keyed by rate.
 #[derive(Debug, Default)]
 pub struct SourceCache {
-    files: Mutex<HashMap<(PathBuf, u32), (SystemTime, Pcm)>>,
-    default_moh: Mutex<HashMap<u32, Pcm>>,
-    system: Mutex<HashMap<(SystemSound, u32), Pcm>>,
+    files: Mutex<HashMap<(PathBuf, u32), Arc<FileEntry>>>,
+    default_moh: Mutex<HashMap<u32, Shared>>,
+    system: Mutex<HashMap<(SystemSound, u32), Shared>>,
+}
+
+/// Built once by whoever asks first; later callers wait for it.
+type Shared = Arc<tokio::sync::OnceCell<Pcm>>;
+
+/// The value of `map[key]`, built by `make` on the blocking pool the first time.
+async fn build_once<K: std::hash::Hash + Eq>(
+    map: &Mutex<HashMap<K, Shared>>,
+    key: K,
+    make: impl FnOnce() -> Pcm + Send + 'static,
+) -> Pcm {
+    let cell = Arc::clone(lock(map).entry(key).or_default());
+    let pcm = cell
+        .get_or_init(|| async {
+            tokio::task::spawn_blocking(make)
+                .await
+                .unwrap_or_else(|_| Arc::from(Vec::new()))
+        })
+        .await;
+    Arc::clone(pcm)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -136,84 +164,95 @@ impl SourceCache {
     }
 
     async fn file(self: &Arc<Self>, path: &Path, rate: u32) -> Result<Pcm, SourceError> {
-        let cache = Arc::clone(self);
-        let owned = path.to_path_buf();
-        tokio::task::spawn_blocking(move || cache.file_blocking(&owned, rate))
-            .await
-            .map_err(|_| SourceError::Interrupted {
-                path: path.to_path_buf(),
-            })?
-    }
-
-    fn file_blocking(&self, path: &Path, rate: u32) -> Result<Pcm, SourceError> {
-        let io = |source| SourceError::Io {
+        let interrupted = || SourceError::Interrupted {
             path: path.to_path_buf(),
-            source,
         };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let key = (path.to_path_buf(), rate);
-        if let Some((seen, pcm)) = lock(&self.files).get(&key) {
-            if *seen == mtime {
-                return Ok(Arc::clone(pcm));
-            }
-        }
+        let owned = path.to_path_buf();
+        let meta = tokio::task::spawn_blocking(move || std::fs::metadata(owned))
+            .await
+            .map_err(|_| interrupted())?
+            .map_err(|source| SourceError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(SourceError::TooLarge {
                 path: path.to_path_buf(),
                 size: meta.len(),
             });
         }
-        let bytes = std::fs::read(path).map_err(io)?;
-        let audio = wav::decode(&bytes).map_err(|source| SourceError::Wav {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mono = downmix(&audio.samples, audio.format.channels);
-        let from = audio.format.sample_rate;
-        let pcm = convert(mono, from, rate).map_err(|source| SourceError::Resample {
-            path: path.to_path_buf(),
-            from,
-            to: rate,
-            source,
-        })?;
-        let mut files = lock(&self.files);
-        if files.len() >= CACHE_FILES {
-            files.retain(|_, (_, p)| Arc::strong_count(p) > 1);
-        }
-        files.insert(key, (mtime, Arc::clone(&pcm)));
-        Ok(pcm)
+        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let entry = {
+            let mut files = lock(&self.files);
+            let key = (path.to_path_buf(), rate);
+            match files.get(&key) {
+                Some(e) if e.mtime == mtime => Arc::clone(e),
+                _ => {
+                    if files.len() >= CACHE_FILES {
+                        // Keep what players are using (or loading) now.
+                        files.retain(|_, e| {
+                            Arc::strong_count(e) > 1
+                                || e.pcm.get().is_some_and(|p| Arc::strong_count(p) > 1)
+                        });
+                    }
+                    let e = Arc::new(FileEntry {
+                        mtime,
+                        pcm: tokio::sync::OnceCell::new(),
+                    });
+                    files.insert(key, Arc::clone(&e));
+                    e
+                }
+            }
+        };
+        let pcm = entry
+            .pcm
+            .get_or_try_init(|| async {
+                let owned = path.to_path_buf();
+                tokio::task::spawn_blocking(move || load(&owned, rate))
+                    .await
+                    .map_err(|_| interrupted())?
+            })
+            .await?;
+        Ok(Arc::clone(pcm))
     }
 
     async fn default_moh(self: &Arc<Self>, rate: u32) -> Pcm {
-        if let Some(p) = lock(&self.default_moh).get(&rate) {
-            return Arc::clone(p);
-        }
-        // Composing the track takes a moment of CPU: not on the async threads. Two first
-        // callers at once may both compose it; the second copy replaces the first.
-        let pcm: Pcm = tokio::task::spawn_blocking(move || dsp::moh::default_track(rate))
-            .await
-            .unwrap_or_default()
-            .into();
-        lock(&self.default_moh).insert(rate, Arc::clone(&pcm));
-        pcm
+        // Composing the track takes a moment of CPU: once per rate, off the async threads.
+        build_once(&self.default_moh, rate, move || {
+            dsp::moh::default_track(rate).into()
+        })
+        .await
     }
 
     async fn system(self: &Arc<Self>, sound: SystemSound, rate: u32) -> Pcm {
-        if let Some(p) = lock(&self.system).get(&(sound, rate)) {
-            return Arc::clone(p);
-        }
-        let built = tokio::task::spawn_blocking(move || {
+        build_once(&self.system, (sound, rate), move || {
             convert(system_sound(sound), INTERNAL_RATE, rate).unwrap_or_else(|error| {
                 tracing::warn!(?sound, rate, %error, "built-in phrase not converted");
                 Arc::from(Vec::new())
             })
         })
-        .await;
-        let pcm = built.unwrap_or_else(|_| Arc::from(Vec::new()));
-        lock(&self.system).insert((sound, rate), Arc::clone(&pcm));
-        pcm
+        .await
     }
+}
+
+/// Reads and decodes a WAV file, mono at `rate` (blocking: file I/O and CPU).
+fn load(path: &Path, rate: u32) -> Result<Pcm, SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let audio = wav::decode(&bytes).map_err(|source| SourceError::Wav {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mono = downmix(&audio.samples, audio.format.channels);
+    let from = audio.format.sample_rate;
+    convert(mono, from, rate).map_err(|source| SourceError::Resample {
+        path: path.to_path_buf(),
+        from,
+        to: rate,
+        source,
+    })
 }
 
 /// Mono PCM from `from` Hz to `to` Hz, once per file and rate.
@@ -265,5 +304,42 @@ mod tests {
             assert_eq!(looped.fill(&mut out), 320);
         }
         assert_eq!(downmix(&[2, 4, -6, -8], 2), vec![3, -7]);
+    }
+
+    fn clip_of(s: &Source) -> Pcm {
+        match s {
+            Source::Clip { pcm, .. } => Arc::clone(pcm),
+            Source::Tone(_) => panic!("not a clip"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_arriving_together_share_one_decoded_copy() {
+        let dir = std::env::temp_dir().join(format!("relay-sources-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.wav");
+        let pcm = media::dsp::tone::sine(500.0, -12.0, 16_000, 16_000);
+        std::fs::write(&path, wav::encode_pcm16(wav::WavFormat::mono(16_000), &pcm)).unwrap();
+        let cache = Arc::new(SourceCache::default());
+        let what = Playback::File(path.clone());
+        let opens: Vec<_> = (0..50)
+            .map(|_| {
+                let (cache, what) = (Arc::clone(&cache), what.clone());
+                tokio::spawn(async move { cache.open(&what, 8000).await.unwrap() })
+            })
+            .collect();
+        let mut copies = Vec::new();
+        for o in opens {
+            copies.push(clip_of(&o.await.unwrap()));
+        }
+        assert_eq!(copies[0].len(), 8000, "converted to the asked rate");
+        assert!(copies.iter().all(|c| Arc::ptr_eq(c, &copies[0])));
+        let wide = clip_of(&cache.open(&what, 48_000).await.unwrap());
+        assert_eq!(wide.len(), 48_000);
+        let missing = cache
+            .open(&Playback::File(dir.join("none.wav")), 8000)
+            .await;
+        assert!(matches!(missing, Err(SourceError::Io { .. })));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
