@@ -47,6 +47,12 @@
 //! the leg's player (`player`, one task with a 20 ms interval per playing leg, sources in
 //! `sources`) and the other leg's transcoder (`transcode`). Files are written by one
 //! writer thread per table (`writer`); `recorder` holds leg and whole-call recordings.
+//!
+//! Measured with `media_load_tests` (release without LTO, loopback, the same shared 2-core
+//! machine): 100 PCMU<->Opus calls 1.05-1.14% of a core per call (Opus encoding ~0.54%,
+//! 8<->48 kHz conversion ~0.40%, Opus decoding ~0.10%); 200 callers hearing one prompt
+//! 0.047% per call in PCMU (34 KiB RSS each) and 0.58% in Opus (83 KiB, the encoder
+//! state); plain relaying unchanged, 800 calls at 0.048% per call, 18 KiB RSS each.
 
 // The daemon calls a subset of this API today (through `RelayTable`); the rest
 // (per-leg setters, stats, async close) serves tests, the bench and later CDR fields.
@@ -60,7 +66,11 @@ mod latch;
 mod load_tests;
 #[cfg(test)]
 mod media_load_tests;
+#[cfg(test)]
+mod media_play_tests;
 mod media_shared;
+#[cfg(test)]
+mod media_test_util;
 #[cfg(test)]
 mod media_tests;
 mod mlib;
