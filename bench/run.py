@@ -251,6 +251,13 @@ def main():
             res["idle_end_kb"] = ctx.sample().rss_kb
             res["idle_end_after"] = prev
         failed = [k for k in PHASE_KEYS if isinstance(res.get(k), str)]
+        # A media-server level whose stream was wrong (payload type, rate, calls
+        # not up) fails the run too; the report says which and why.
+        for key in ("transcode", "prompt"):
+            for lv in res[key]["levels"] if isinstance(res.get(key), dict) else []:
+                if lv.problem:
+                    failed.append(key)
+                    res["notes"].append(f"{key} {lv.calls_target} calls: {lv.problem}")
         ok = d.alive() and not failed
     except dmn.DaemonError as e:
         res["notes"].append(f"daemon: {e}")

@@ -76,7 +76,7 @@ def add_prompt(binary, data_dir, upload_path, log_path, timeout_s=120):
     with open(log_path, "w") as f:
         f.write(out.stdout + out.stderr)
     if out.returncode != 0:
-        if "unrecognized subcommand" in out.stderr or "invalid value 'prompt'" in out.stderr:
+        if any(m in out.stderr for m in ("unrecognized subcommand", "invalid choice: 'prompt'")):
             return None
         raise RuntimeError(
             f"`centralita prompt add` failed ({out.returncode}): {out.stderr[-400:]}"

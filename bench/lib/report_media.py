@@ -37,6 +37,8 @@ def _level_lines(lv, pt_name):
     )
     if lv.problem:
         lines.append(f"          PROBLEM: {lv.problem}")
+    if lv.slow:
+        lines.append(f"          MISSED: {lv.slow}")
     for e in lv.errors[-2:]:
         lines.append(f"          sipp: {e[:150]}")
     return lines

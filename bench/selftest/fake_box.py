@@ -267,6 +267,8 @@ def main(argv):
         return 0
     if argv[0] == "run":
         Box(opts["--data"], opts["--sip"]).serve()
+    # Worded like the daemon's CLI (clap), which the bench recognises.
+    print(f"error: unrecognized subcommand '{argv[0]}'", file=sys.stderr)
     return 2
 
 
