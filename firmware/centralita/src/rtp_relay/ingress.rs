@@ -18,7 +18,7 @@ use super::media_shared::{Hooks, MediaShared};
 use super::mlib::codec::{self, Decoder};
 use super::mlib::dsp::dtmf_detect::DtmfDetector;
 use super::mlib::resample::Resampler;
-use super::recorder::{CallTap, SideRecording, RECORD_RATE};
+use super::recorder::{CallTap, SideRecording, RECORD_FRAME, RECORD_RATE};
 use super::transcode::Transcoder;
 use media::dtmf::TelephoneEvent;
 use media::rtp::RtpPacket;
@@ -50,6 +50,8 @@ pub struct Ingress {
     inband: Option<DtmfDetector>,
     /// SSRC and sequence number of the last packet decoded.
     last_seq: Option<(u32, u16)>,
+    /// RTP timestamp where the last decoded packet's audio ended.
+    next_ts: Option<u32>,
     /// (timestamp on the leg, timestamp on the other leg's stream) of the telephone event
     /// being translated.
     event_anchor: Option<(u32, u32)>,
@@ -129,6 +131,7 @@ impl Ingress {
             transcoder: None,
             inband: None,
             last_seq: None,
+            next_ts: None,
             event_anchor: None,
             warned: false,
             // Allocated on first use: most calls never leave the fast path, and 800 relayed
@@ -230,9 +233,44 @@ impl Ingress {
             // The first packet, or a new source (SSRC): nothing to conceal.
             _ => 0,
         };
+        // A timestamp jump with no sequence gap is a pause the phone chose (DTX, silence
+        // suppression): no loss to conceal for the other leg, but a recording must still
+        // last as long as the call did, so it gets that much silence.
+        let paused = match self.last_seq {
+            Some((ssrc, _)) if ssrc == p.ssrc => self.next_ts.map_or(0, |next| {
+                let ahead = p.timestamp.wrapping_sub(next);
+                if ahead >= 0x8000_0000 {
+                    0
+                } else {
+                    let frames = ahead / self.format.codec.frame_ticks().max(1);
+                    u16::try_from(frames)
+                        .unwrap_or(u16::MAX)
+                        .min(MAX_CONCEAL)
+                        .saturating_sub(lost)
+                }
+            }),
+            _ => 0,
+        };
         self.last_seq = Some((p.ssrc, p.sequence));
-        if !self.decode(p.payload, lost) {
+        let Some(decoded) = self.decode(p.payload, lost) else {
             return sent;
+        };
+        // Where the next packet's audio starts on the RTP clock.
+        let clock_per_sample = f64::from(self.format.codec.rtp_clock_rate())
+            / f64::from(self.format.codec.sample_rate().max(1));
+        self.next_ts = Some(
+            p.timestamp
+                .wrapping_add((decoded as f64 * clock_per_sample).round() as u32),
+        );
+        if want_8k && paused > 0 {
+            if let Some(rec) = self.record.as_mut() {
+                let silence = vec![0i16; usize::from(paused) * RECORD_FRAME];
+                if let Some(end) = rec.push(&silence) {
+                    if let Some(rec) = self.record.take() {
+                        rec.finish(end);
+                    }
+                }
+            }
         }
         let pcm = std::mem::take(&mut self.pcm);
         if transcode {
@@ -259,9 +297,9 @@ impl Ingress {
         send(ctx, &self.packet, sent);
     }
 
-    /// Decodes into `self.pcm`, concealing `lost` frames first. False when this leg's codec
-    /// cannot be decoded at all.
-    fn decode(&mut self, payload: &[u8], lost: u16) -> bool {
+    /// Decodes into `self.pcm`, concealing `lost` frames first; returns the samples the
+    /// packet itself gave. `None` when this leg's codec cannot be decoded at all.
+    fn decode(&mut self, payload: &[u8], lost: u16) -> Option<usize> {
         if self.decoder.is_none() {
             match codec::decoder(self.format.codec) {
                 Ok(d) => self.decoder = Some(d),
@@ -269,22 +307,20 @@ impl Ingress {
                     if !std::mem::replace(&mut self.warned, true) {
                         tracing::warn!(codec = ?self.format.codec, %error, "no decoder");
                     }
-                    return false;
+                    return None;
                 }
             }
         }
-        let Some(decoder) = self.decoder.as_mut() else {
-            return false;
-        };
+        let decoder = self.decoder.as_mut()?;
         self.pcm.clear();
         for _ in 0..lost {
             // Concealment failing leaves a shorter gap; nothing better to do.
             let _ = decoder.conceal(&mut self.pcm);
         }
-        if decoder.decode(payload, &mut self.pcm).is_err() {
-            let _ = decoder.conceal(&mut self.pcm);
+        match decoder.decode(payload, &mut self.pcm) {
+            Ok(n) => Some(n),
+            Err(_) => decoder.conceal(&mut self.pcm).ok(),
         }
-        true
     }
 
     fn transcode(&mut self, pcm: &[i16], out_format: SideFormat, ctx: &Ctx<'_>, sent: &mut Sent) {

@@ -283,3 +283,35 @@ async fn a_recorded_call_has_a_left_and_b_right() {
     assert_tone(&left[1600..6000], 8000, 600.0, -12.0);
     assert_tone(&right[1600..6000], 8000, 1000.0, -12.0);
 }
+
+#[tokio::test]
+async fn a_recording_lasts_through_a_pause_in_sending() {
+    let mut call = Call::new(61660).await;
+    let dir = temp_dir("record-dtx");
+    let spec = RecordSpec {
+        path: dir.join("dtx.wav"),
+        max: Duration::from_secs(30),
+        silence: None,
+    };
+    call.table.record(call.id(), Side::A, spec, 4);
+    let mut enc = codec::encoder(CodecKind::Pcmu).unwrap();
+    let tone = sine(1000.0, -12.0, 8000, 160);
+    let mut payload = Vec::new();
+    enc.encode(&tone, &mut payload).unwrap();
+    let (a, relay) = (call.phone(Side::A), call.relay(Side::A));
+    // 25 frames, then the phone stays quiet for 25 frames (no packets, sequence numbers
+    // contiguous, timestamp jumps), then 25 frames more.
+    for i in 0..50u16 {
+        let frame = u32::from(i) + if i >= 25 { 25 } else { 0 };
+        a.send_to(&rtp(0, i == 25, i, frame * 160, 0x55, &payload), relay)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    call.table.stop_record(call.id(), Side::A);
+    let MediaEvent::RecordDone { duration, .. } = call.event().await else {
+        panic!("not RecordDone")
+    };
+    assert_eq!(duration, Duration::from_millis(1500));
+}
