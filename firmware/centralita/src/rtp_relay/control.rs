@@ -26,6 +26,7 @@ use pbx::{
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -182,6 +183,28 @@ impl RelayTable {
             end: RecordEnd::Stopped,
             duration: std::time::Duration::ZERO,
         });
+    }
+}
+
+/// Keeps a leg recording's clock running when the leg sends nothing (see
+/// `SideRecording::catch_up`); ends with the recording.
+async fn watchdog(shared: Arc<super::shared::BridgeShared>, leg: usize, key: u64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let mut ingress = shared.media.ingress(leg);
+        let end = match ingress.record.as_mut() {
+            Some(r) if r.key() == key => r.catch_up(Instant::now()),
+            // Finished (limit, stop, connect, close) or replaced.
+            _ => return,
+        };
+        if let Some(end) = end {
+            if let Some(r) = ingress.record.take() {
+                r.finish(end);
+            }
+            return;
+        }
     }
 }
 
@@ -371,13 +394,19 @@ impl MediaControl for RelayTable {
             if let Some(old) = ingress.record.take() {
                 old.finish(RecordEnd::Stopped);
             }
-            ingress.record = Some(SideRecording::start(
+            let recording = SideRecording::start(
                 Arc::clone(writer),
                 &spec,
                 Done { id, side, token },
-            ));
+                Instant::now(),
+            );
+            let key = recording.key();
+            ingress.record = Some(recording);
             ingress.detect = true;
             ingress.restart();
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(watchdog(Arc::clone(&call.bridge.shared), l, key));
+            }
         }
         call.refresh();
     }

@@ -251,6 +251,9 @@ impl Ingress {
             }),
             _ => 0,
         };
+        // The recording's watchdog may already have filled the gap with silence.
+        let filled = self.record.as_mut().is_some_and(|r| r.heard(ctx.now));
+        let (lost, paused) = if filled { (0, 0) } else { (lost, paused) };
         self.last_seq = Some((p.ssrc, p.sequence));
         let Some(decoded) = self.decode(p.payload, lost) else {
             return sent;

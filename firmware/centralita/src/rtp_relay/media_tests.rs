@@ -315,3 +315,35 @@ async fn a_recording_lasts_through_a_pause_in_sending() {
     };
     assert_eq!(duration, Duration::from_millis(1500));
 }
+
+#[tokio::test]
+async fn a_leg_that_sends_nothing_still_reaches_the_limits() {
+    let mut call = Call::new(61680).await;
+    let dir = temp_dir("record-mute");
+    let spec = RecordSpec {
+        path: dir.join("mute.wav"),
+        max: Duration::from_secs(30),
+        silence: Some(Duration::from_millis(800)),
+    };
+    call.table.record(call.id(), Side::A, spec, 1);
+    let MediaEvent::RecordDone { end, duration, .. } = call.event().await else {
+        panic!("not RecordDone")
+    };
+    assert_eq!(end, RecordEnd::Silence);
+    assert!(duration >= Duration::from_millis(800) && duration < Duration::from_secs(2));
+    let spec = RecordSpec {
+        path: dir.join("mute-max.wav"),
+        max: Duration::from_secs(1),
+        silence: None,
+    };
+    call.table.record(call.id(), Side::A, spec, 2);
+    let MediaEvent::RecordDone { end, duration, .. } = call.event().await else {
+        panic!("not RecordDone")
+    };
+    assert_eq!(
+        (end, duration),
+        (RecordEnd::MaxLength, Duration::from_secs(1))
+    );
+    let audio = wav::decode(&std::fs::read(dir.join("mute-max.wav")).unwrap()).unwrap();
+    assert_eq!(audio.samples.len(), 8000);
+}

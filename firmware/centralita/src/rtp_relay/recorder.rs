@@ -8,7 +8,7 @@ use super::writer::{DiskWriter, Done};
 use pbx::{RecordEnd, RecordSpec};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Rate of every recording (contract: voicemail and call recordings are 8 kHz).
 pub const RECORD_RATE: u32 = 8000;
@@ -17,9 +17,18 @@ pub const RECORD_FRAME: usize = 160;
 /// Below this level a leg counts as silent for `RecordSpec::silence`.
 pub const SILENCE_DBFS: f32 = -45.0;
 
+/// How long a recorded leg may send nothing before the watchdog records silence in its
+/// place: well above network jitter, and above the pauses the receive path fills itself.
+pub const WATCHDOG_GRACE: Duration = Duration::from_millis(500);
+
 /// A recording of what one leg sends, driven by that leg's receive path.
 pub struct SideRecording {
     key: u64,
+    started: Instant,
+    /// When the leg's receive path last brought audio.
+    last_heard: Instant,
+    /// The watchdog recorded silence since then.
+    filled: bool,
     written: u64,
     max_samples: u64,
     silence: Option<SilenceDetector>,
@@ -27,7 +36,7 @@ pub struct SideRecording {
 }
 
 impl SideRecording {
-    pub fn start(writer: Arc<DiskWriter>, spec: &RecordSpec, done: Done) -> Self {
+    pub fn start(writer: Arc<DiskWriter>, spec: &RecordSpec, done: Done, now: Instant) -> Self {
         let key = writer.open(
             spec.path.clone(),
             WavFormat {
@@ -39,6 +48,9 @@ impl SideRecording {
         let max_samples = spec.max.as_millis().saturating_mul(u128::from(RECORD_RATE)) / 1000;
         SideRecording {
             key,
+            started: now,
+            last_heard: now,
+            filled: false,
             written: 0,
             max_samples: u64::try_from(max_samples).unwrap_or(u64::MAX),
             silence: spec
@@ -67,6 +79,38 @@ impl SideRecording {
             }
         }
         None
+    }
+
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The leg's receive path has audio for the recording. True if the watchdog filled a
+    /// silent stretch since the last packet: the caller then conceals no gap (it is filled).
+    pub fn heard(&mut self, now: Instant) -> bool {
+        self.last_heard = now;
+        std::mem::take(&mut self.filled)
+    }
+
+    /// A leg that stops sending (muted phone, audio lost on the way) must still reach the
+    /// silence and length limits: once it has sent nothing for `WATCHDOG_GRACE`, the time
+    /// since the recording started that holds no audio is recorded as silence.
+    pub fn catch_up(&mut self, now: Instant) -> Option<RecordEnd> {
+        if now.saturating_duration_since(self.last_heard) < WATCHDOG_GRACE {
+            return None;
+        }
+        let wall = now.saturating_duration_since(self.started);
+        let due = wall.as_millis().saturating_mul(u128::from(RECORD_RATE)) / 1000;
+        let missing = u64::try_from(due)
+            .unwrap_or(u64::MAX)
+            .saturating_sub(self.written)
+            .min(u64::from(RECORD_RATE) * 60);
+        if missing == 0 {
+            return None;
+        }
+        self.filled = true;
+        let silence = vec![0i16; usize::try_from(missing).unwrap_or(0)];
+        self.push(&silence)
     }
 
     /// Closes the file; the writer sends `RecordDone` once it is on disk.
