@@ -60,6 +60,7 @@
 
 mod control;
 mod events;
+mod gaps;
 mod ingress;
 mod latch;
 #[cfg(test)]

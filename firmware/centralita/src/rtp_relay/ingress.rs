@@ -14,6 +14,7 @@
 //!   twice from phones that send both (and cost a Goertzel bank per frame for nothing).
 
 use super::events::DtmfGate;
+use super::gaps::{Gap, StreamClock};
 use super::media_shared::{Hooks, MediaShared};
 use super::mlib::codec::{self, Decoder};
 use super::mlib::dsp::dtmf_detect::DtmfDetector;
@@ -27,10 +28,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::UdpSocket;
-
-/// Lost packets concealed at most per gap (1 s): a sequence jump larger than that is a new
-/// stream (or a hostile one), not a second of loss.
-const MAX_CONCEAL: u16 = 50;
 
 /// What one leg's received packets go through when not plainly relayed.
 pub struct Ingress {
@@ -48,10 +45,12 @@ pub struct Ingress {
     to_8k: Option<Resampler>,
     transcoder: Option<Transcoder>,
     inband: Option<DtmfDetector>,
-    /// SSRC and sequence number of the last packet decoded.
-    last_seq: Option<(u32, u16)>,
-    /// RTP timestamp where the last decoded packet's audio ended.
-    next_ts: Option<u32>,
+    /// Where the leg's stream is (sequence, timestamp) for loss and pause accounting.
+    clock: StreamClock,
+    /// Silence the leg recording still needs, or audio it must skip (already filled by its
+    /// watchdog), in 8 kHz samples.
+    record_pad: u64,
+    record_skip: u64,
     /// (timestamp on the leg, timestamp on the other leg's stream) of the telephone event
     /// being translated.
     event_anchor: Option<(u32, u32)>,
@@ -130,8 +129,9 @@ impl Ingress {
             to_8k: None,
             transcoder: None,
             inband: None,
-            last_seq: None,
-            next_ts: None,
+            clock: StreamClock::default(),
+            record_pad: 0,
+            record_skip: 0,
             event_anchor: None,
             warned: false,
             // Allocated on first use: most calls never leave the fast path, and 800 relayed
@@ -151,7 +151,7 @@ impl Ingress {
             self.to_8k = None;
             self.transcoder = None;
             self.inband = None;
-            self.last_seq = None;
+            self.clock.reset();
         }
     }
 
@@ -159,7 +159,9 @@ impl Ingress {
     /// starts a fresh stream (no concealment of the time nobody listened, a marker bit on
     /// the other leg's stream).
     pub fn restart(&mut self) {
-        self.last_seq = None;
+        self.clock.reset();
+        self.record_pad = 0;
+        self.record_skip = 0;
         self.transcoder = None;
         self.event_anchor = None;
     }
@@ -215,65 +217,46 @@ impl Ingress {
         if !transcode && !want_8k {
             return sent;
         }
-        let lost = match self.last_seq {
-            Some((ssrc, last)) if ssrc == p.ssrc => {
-                let step = p.sequence.wrapping_sub(last);
-                let behind = last.wrapping_sub(p.sequence);
-                if step == 0 || (step >= 0x8000 && behind <= MAX_CONCEAL) {
-                    // A duplicate or a late packet: its time has already been filled.
-                    return sent;
-                }
-                if step >= 0x8000 {
-                    // Far behind: the phone restarted its numbering.
-                    0
-                } else {
-                    (step - 1).min(MAX_CONCEAL)
-                }
-            }
-            // The first packet, or a new source (SSRC): nothing to conceal.
-            _ => 0,
+        let gap = self.clock.on_packet(
+            p.ssrc,
+            p.sequence,
+            p.timestamp,
+            self.format.codec.frame_ticks(),
+        );
+        let Gap::Frames {
+            lost,
+            paused,
+            total,
+        } = gap
+        else {
+            return sent;
         };
-        // A timestamp jump with no sequence gap is a pause the phone chose (DTX, silence
-        // suppression): no loss to conceal for the other leg, but a recording must still
-        // last as long as the call did, so it gets that much silence.
-        let paused = match self.last_seq {
-            Some((ssrc, _)) if ssrc == p.ssrc => self.next_ts.map_or(0, |next| {
-                let ahead = p.timestamp.wrapping_sub(next);
-                if ahead >= 0x8000_0000 {
-                    0
-                } else {
-                    let frames = ahead / self.format.codec.frame_ticks().max(1);
-                    u16::try_from(frames)
-                        .unwrap_or(u16::MAX)
-                        .min(MAX_CONCEAL)
-                        .saturating_sub(lost)
-                }
-            }),
-            _ => 0,
+        // The recording's watchdog may already have filled (part of) this gap with silence,
+        // or more than it when these packets were only delayed: the recording then gets the
+        // difference, padded or skipped, and nothing is concealed twice.
+        let filled = self.record.as_mut().map_or(0, |r| r.heard(ctx.now));
+        let lost = if filled > 0 {
+            let gap = total * RECORD_FRAME as u64;
+            self.record_pad = gap.saturating_sub(filled);
+            self.record_skip = filled.saturating_sub(gap);
+            0
+        } else {
+            // A pause the phone chose (no sequence gap): nothing to conceal for the other
+            // leg, but a recording must last as long as the call did.
+            self.record_pad = u64::from(paused) * RECORD_FRAME as u64;
+            lost
         };
-        // The recording's watchdog may already have filled the gap with silence.
-        let filled = self.record.as_mut().is_some_and(|r| r.heard(ctx.now));
-        let (lost, paused) = if filled { (0, 0) } else { (lost, paused) };
-        self.last_seq = Some((p.ssrc, p.sequence));
         let Some(decoded) = self.decode(p.payload, lost) else {
             return sent;
         };
-        // Where the next packet's audio starts on the RTP clock.
-        let clock_per_sample = f64::from(self.format.codec.rtp_clock_rate())
-            / f64::from(self.format.codec.sample_rate().max(1));
-        self.next_ts = Some(
-            p.timestamp
-                .wrapping_add((decoded as f64 * clock_per_sample).round() as u32),
-        );
-        if want_8k && paused > 0 {
-            if let Some(rec) = self.record.as_mut() {
-                let silence = vec![0i16; usize::from(paused) * RECORD_FRAME];
-                if let Some(end) = rec.push(&silence) {
-                    if let Some(rec) = self.record.take() {
-                        rec.finish(end);
-                    }
-                }
-            }
+        let ticks = u64::try_from(decoded).unwrap_or(0)
+            * u64::from(self.format.codec.rtp_clock_rate())
+            / u64::from(self.format.codec.sample_rate().max(1));
+        self.clock
+            .decoded(p.timestamp, u32::try_from(ticks).unwrap_or(0));
+        if want_8k && self.record_pad > 0 {
+            let pad = std::mem::take(&mut self.record_pad).min(u64::from(RECORD_RATE) * 60);
+            self.record_audio(&vec![0i16; usize::try_from(pad).unwrap_or(0)]);
         }
         let pcm = std::mem::take(&mut self.pcm);
         if transcode {
@@ -370,6 +353,18 @@ impl Ingress {
         }
     }
 
+    /// 8 kHz audio to the leg recording, which ends when it reaches a limit.
+    fn record_audio(&mut self, pcm: &[i16]) {
+        if pcm.is_empty() {
+            return;
+        }
+        if let Some(end) = self.record.as_mut().and_then(|r| r.push(pcm)) {
+            if let Some(r) = self.record.take() {
+                r.finish(end);
+            }
+        }
+    }
+
     /// Decoded audio at the leg's codec rate, to the recorders and the in-band detector.
     fn listen(&mut self, pcm: &[i16], ctx: &Ctx<'_>) {
         let rate = self.format.codec.sample_rate();
@@ -385,13 +380,11 @@ impl Ingress {
                 r.process(pcm, &mut pcm_8k);
             }
         }
-        if let Some(rec) = self.record.as_mut() {
-            if let Some(end) = rec.push(&pcm_8k) {
-                if let Some(rec) = self.record.take() {
-                    rec.finish(end);
-                }
-            }
-        }
+        let skip = usize::try_from(self.record_skip)
+            .unwrap_or(usize::MAX)
+            .min(pcm_8k.len());
+        self.record_skip -= skip as u64;
+        self.record_audio(&pcm_8k[skip..]);
         if let Some(tap) = &self.tap {
             tap.push(ctx.from, &pcm_8k);
         }

@@ -347,3 +347,46 @@ async fn a_leg_that_sends_nothing_still_reaches_the_limits() {
     let audio = wav::decode(&std::fs::read(dir.join("mute-max.wav")).unwrap()).unwrap();
     assert_eq!(audio.samples.len(), 8000);
 }
+
+#[tokio::test]
+async fn packets_delayed_past_the_watchdog_do_not_lengthen_a_recording() {
+    let mut call = Call::new(61700).await;
+    let dir = temp_dir("record-stall");
+    let spec = RecordSpec {
+        path: dir.join("stall.wav"),
+        max: Duration::from_secs(30),
+        silence: None,
+    };
+    call.table.record(call.id(), Side::A, spec, 1);
+    let mut enc = codec::encoder(CodecKind::Pcmu).unwrap();
+    let mut payload = Vec::new();
+    enc.encode(&sine(1000.0, -12.0, 8000, 160), &mut payload)
+        .unwrap();
+    let (a, relay) = (call.phone(Side::A), call.relay(Side::A));
+    let send = |i: u16| rtp(0, i == 0, i, u32::from(i) * 160, 0x66, &payload);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for i in 0..25u16 {
+        tick.tick().await;
+        a.send_to(&send(i), relay).await.unwrap();
+    }
+    // The network holds 1.5 s of packets, then delivers them at once.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for i in 25..100u16 {
+        a.send_to(&send(i), relay).await.unwrap();
+    }
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for i in 100..125u16 {
+        tick.tick().await;
+        a.send_to(&send(i), relay).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    call.table.stop_record(call.id(), Side::A);
+    let MediaEvent::RecordDone { duration, .. } = call.event().await else {
+        panic!("not RecordDone")
+    };
+    // Wall time (~2.5 s), not wall time plus the delayed burst (~4 s).
+    assert!(
+        duration >= Duration::from_millis(2200) && duration <= Duration::from_millis(3200),
+        "{duration:?}"
+    );
+}

@@ -27,8 +27,8 @@ pub struct SideRecording {
     started: Instant,
     /// When the leg's receive path last brought audio.
     last_heard: Instant,
-    /// The watchdog recorded silence since then.
-    filled: bool,
+    /// Silence (samples) the watchdog recorded since then.
+    filled: u64,
     written: u64,
     max_samples: u64,
     silence: Option<SilenceDetector>,
@@ -50,7 +50,7 @@ impl SideRecording {
             key,
             started: now,
             last_heard: now,
-            filled: false,
+            filled: 0,
             written: 0,
             max_samples: u64::try_from(max_samples).unwrap_or(u64::MAX),
             silence: spec
@@ -85,9 +85,10 @@ impl SideRecording {
         self.key
     }
 
-    /// The leg's receive path has audio for the recording. True if the watchdog filled a
-    /// silent stretch since the last packet: the caller then conceals no gap (it is filled).
-    pub fn heard(&mut self, now: Instant) -> bool {
+    /// The leg's receive path has audio for the recording. Returns the silence (samples)
+    /// the watchdog recorded since the last packet, for the caller to reconcile with the gap
+    /// it sees in the stream.
+    pub fn heard(&mut self, now: Instant) -> u64 {
         self.last_heard = now;
         std::mem::take(&mut self.filled)
     }
@@ -108,7 +109,7 @@ impl SideRecording {
         if missing == 0 {
             return None;
         }
-        self.filled = true;
+        self.filled += missing;
         let silence = vec![0i16; usize::try_from(missing).unwrap_or(0)];
         self.push(&silence)
     }
