@@ -156,10 +156,13 @@ def main():
         res["binary"] = binary
         if not os.access(binary, os.X_OK):
             raise dmn.DaemonError(f"no executable daemon at {binary}")
+        # Phases (t) and (p) call from the caller pool, (t) needs its own callees;
+        # the tenant stays as it was for a run without them (comparable idle RSS).
+        media_levels = plan.media_levels if set("tp") & set(args.phases) else (0,)
         pools = tenant.make_pools(
             plan.reg_users,
-            max(plan.rtp_calls, 100, *plan.media_levels),
-            plan.setup_callees + plan.rtp_calls + sum(plan.media_levels),
+            max(plan.rtp_calls, 100, *media_levels),
+            plan.setup_callees + plan.rtp_calls + (sum(media_levels) if "t" in args.phases else 0),
         )
         data = os.path.join(workdir, "data")
         os.makedirs(data)
@@ -251,8 +254,8 @@ def main():
             res["idle_end_kb"] = ctx.sample().rss_kb
             res["idle_end_after"] = prev
         failed = [k for k in PHASE_KEYS if isinstance(res.get(k), str)]
-        # A media-server level whose stream was wrong (payload type, rate, calls
-        # not up) fails the run too; the report says which and why.
+        # A media-server level whose stream was wrong (no RTP, payload type,
+        # calls not up) fails the run too; the report says which and why.
         for key in ("transcode", "prompt"):
             for lv in res[key]["levels"] if isinstance(res.get(key), dict) else []:
                 if lv.problem:
