@@ -26,14 +26,15 @@ pub fn spawn(
     Ok(std::thread::Builder::new()
         .name("app-effects".into())
         .spawn(move || {
-            publish_all_mailboxes(&store, &data, &control);
+            let mut published = std::collections::BTreeSet::new();
+            publish_all_mailboxes(&store, &data, &control, &mut published);
             loop {
                 let effect = match effects.recv_timeout(REPUBLISH_EVERY) {
                     Ok(effect) => effect,
                     // The mail thread's retention sweep deletes expired messages behind our
                     // back: republishing now and then keeps menus and lamps true.
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        publish_all_mailboxes(&store, &data, &control);
+                        publish_all_mailboxes(&store, &data, &control, &mut published);
                         remove_unkept_recordings(&store, &data);
                         continue;
                     }
@@ -153,18 +154,26 @@ fn relative_to(data: &Path, file: &Path) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("voicemail file name is not UTF-8: {}", file.display()))
 }
 
-fn publish_all_mailboxes(store: &store::Store, data: &Path, control: &Sender<Control>) {
-    let Ok(tenants) = store.tenant_ids() else {
+/// Publishes every box that holds messages, and those that held some at the last call (their
+/// messages expired). Reads only the message table: exporting whole tenant documents here would
+/// cost memory a large tenant never gives back.
+fn publish_all_mailboxes(
+    store: &store::Store,
+    data: &Path,
+    control: &Sender<Control>,
+    published: &mut std::collections::BTreeSet<(u32, String)>,
+) {
+    let Ok(counts) = store.all_voicemail_counts() else {
         return;
     };
-    for tenant in tenants {
-        let Ok(doc) = store.export_document(tenant) else {
-            continue;
-        };
-        for vm in &doc.voicemail_boxes {
-            publish_mailbox(store, data, tenant, &vm.id, control);
-        }
+    let now: std::collections::BTreeSet<(u32, String)> = counts
+        .into_iter()
+        .map(|c| (c.tenant_id, c.box_id))
+        .collect();
+    for (tenant_id, box_id) in now.union(published) {
+        publish_mailbox(store, data, *tenant_id, box_id, control);
     }
+    *published = now;
 }
 
 fn publish_mailbox(
