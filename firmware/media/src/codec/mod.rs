@@ -157,6 +157,18 @@ pub fn encoder(kind: CodecKind) -> Result<Box<dyn Encoder>, CodecError> {
     })
 }
 
+/// An encoder of `kind` for audio decoded from a codec sampled at `source_rate` (transcoding):
+/// Opus spends no effort on bandwidth the source never had.
+pub fn encoder_for_source(
+    kind: CodecKind,
+    source_rate: u32,
+) -> Result<Box<dyn Encoder>, CodecError> {
+    match kind {
+        CodecKind::Opus => Ok(Box::new(opus::OpusEncoder::for_source_rate(source_rate)?)),
+        other => encoder(other),
+    }
+}
+
 /// A fresh decoder of `kind` (only Opus can fail: libopus allocates its state).
 pub fn decoder(kind: CodecKind) -> Result<Box<dyn Decoder>, CodecError> {
     Ok(match kind {

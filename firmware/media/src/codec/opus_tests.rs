@@ -186,3 +186,26 @@ fn recovers_a_lost_packet_from_the_next_ones_fec() {
     assert!(dec.recover(&[0xFF], &mut out).is_err());
     assert_eq!(dec.recover(&[], &mut out).unwrap(), 960);
 }
+
+#[test]
+fn an_encoder_for_a_g711_source_sends_narrowband_and_keeps_the_tone() {
+    let mut enc = super::encoder_for_source(CodecKind::Opus, 8_000).unwrap();
+    let mut dec = super::decoder(CodecKind::Opus).unwrap();
+    let tone = crate::dsp::tone::sine(1000.0, -12.0, 48_000, 48_000);
+    let mut out = Vec::new();
+    let mut configs = Vec::new();
+    for frame in tone.chunks(960) {
+        let mut payload = Vec::new();
+        enc.encode(frame, &mut payload).unwrap();
+        // RFC 6716 §3.1: TOC config 0-3 is SILK narrowband.
+        configs.push(payload[0] >> 3);
+        dec.decode(&payload, &mut out).unwrap();
+    }
+    assert!(
+        configs.iter().skip(5).all(|&c| c <= 3),
+        "narrowband SILK: {configs:?}"
+    );
+    let tail = &out[out.len() - 9600..];
+    let f = crate::dsp::analyse::dominant_frequency(tail, 48_000);
+    assert!((f - 1000.0).abs() < 5.0, "{f}");
+}
