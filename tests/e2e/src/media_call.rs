@@ -119,6 +119,22 @@ pub fn opus_caller(daemon: &Daemon, user: TestUser, number: &str, dir: &TempDir)
     call::caller_with(daemon, user, number, "media_uac", dir, &options)
 }
 
+/// An extension calling `number` offering G.722 only (static payload type 9).
+pub fn g722_caller(daemon: &Daemon, user: TestUser, number: &str, dir: &TempDir) -> Result<Phone> {
+    let subs = [
+        ("__OFFER_PTS__", "9"),
+        (
+            "a=rtpmap:101 telephone-event/8000",
+            "a=rtpmap:9 G722/8000\na=rtpmap:101 telephone-event/8000",
+        ),
+    ];
+    let options = PhoneOptions {
+        substitutions: &subs,
+        ..PhoneOptions::default()
+    };
+    call::caller_with(daemon, user, number, "media_uac", dir, &options)
+}
+
 /// A registered extension that answers with Opus only (`uas_answer` rewritten).
 pub fn opus_callee(daemon: &Daemon, user: TestUser, dir: &TempDir) -> Result<Phone> {
     let subs = [

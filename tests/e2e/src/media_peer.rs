@@ -419,15 +419,21 @@ fn missing_frames(prev: &RxPacket, p: &RxPacket, ticks_per_frame: u32) -> usize 
     by_timestamp.max(by_arrival)
 }
 
-/// See [`MediaPeer::heard`]: G.711 packets (either law) or, for an Opus peer, the Opus
-/// packets, decoded to 8 kHz.
+/// See [`MediaPeer::heard`]: G.711 packets (either law) or, for a G.722 or Opus peer,
+/// the packets of that codec, decoded to 8 kHz.
 pub fn heard(packets: &[RxPacket], codec: PeerCodec) -> Vec<i16> {
     let ticks = codec.frame_ticks();
     let gap = |last: Option<&RxPacket>, p: &RxPacket| {
         last.map(|prev| missing_frames(prev, p, ticks)).unwrap_or(0)
     };
     let mut last: Option<&RxPacket> = None;
-    if let PeerCodec::Opus(pt) = codec {
+    let wide = match codec {
+        PeerCodec::G711(_) => None,
+        PeerCodec::G722 => Some(media::codec::CodecKind::G722),
+        PeerCodec::Opus(_) => Some(media::codec::CodecKind::Opus),
+    };
+    if let Some(kind) = wide {
+        let pt = codec.payload_type();
         let mut frames: Vec<Option<&[u8]>> = Vec::new();
         for p in packets.iter().filter(|p| p.payload_type == pt) {
             let pause = gap(last, p);
@@ -435,7 +441,7 @@ pub fn heard(packets: &[RxPacket], codec: PeerCodec) -> Vec<i16> {
             frames.resize(frames.len() + pause, None);
             frames.push(Some(&p.payload));
         }
-        return media_codec::decode_opus(&frames).unwrap_or_default();
+        return media_codec::decode_wide(kind, &frames).unwrap_or_default();
     }
     let mut pcm = Vec::new();
     for p in packets {

@@ -46,11 +46,11 @@ impl StreamReport {
     pub fn of(packets: &[RxPacket], codec: PeerCodec) -> StreamReport {
         let audio = |pt: u8| match codec {
             PeerCodec::G711(_) => pt == 0 || pt == 8,
-            PeerCodec::Opus(opus) => pt == opus,
+            PeerCodec::G722 | PeerCodec::Opus(_) => pt == codec.payload_type(),
         };
         let ticks = |p: &RxPacket| match codec {
             PeerCodec::G711(_) => p.payload.len() as u32,
-            PeerCodec::Opus(_) => codec.frame_ticks(),
+            PeerCodec::G722 | PeerCodec::Opus(_) => codec.frame_ticks(),
         };
         let mut spurts: Vec<Spurt> = Vec::new();
         let mut prev: Option<&RxPacket> = None;
@@ -82,6 +82,7 @@ impl StreamReport {
             if let Some(s) = spurts.last_mut() {
                 s.packets += 1;
                 s.span = p.at.saturating_duration_since(first_at);
+                // 20 ms of G.711 or G.722 (64 kbit/s) is 160 bytes; Opus varies.
                 if !codec.is_opus() && p.payload.len() != FRAME {
                     s.odd_sizes += 1;
                 }

@@ -355,3 +355,27 @@ fn ivr_key_as_in_band_tones_reaches_the_extension() -> Result<()> {
         leg.silence(300)
     })
 }
+
+#[test]
+fn ivr_prompt_reaches_an_opus_caller_paced() -> Result<()> {
+    // The box plays prompts in the caller's codec: Opus here, 20 ms packets with
+    // timestamps +960 (48 kHz clock), decoded by libopus at the harness's end.
+    let daemon = extension_ivr_daemon()?;
+    let dir = e2e::call::scratch()?;
+    let mut caller = media_call::opus_caller(&daemon, e2e::tenant::EXT10, "7000", &dir)?;
+    let a = media_call::attach(&mut caller)?;
+    assert!(a.peer.codec.is_opus(), "answered with {:?}", a.peer.codec);
+    let heard = hear(&a, MENU_HZ, 1500)?;
+    let menu = ToneCheck::of(&heard, MENU_HZ);
+    let level = Some((sine_rms_dbfs(TONE_DBFS), 3.0));
+    if let Err(why) = menu.expect(MENU_HZ, 1500, 5.0, level, &heard) {
+        panic!("the IVR prompt over Opus: {why}");
+    }
+    let shape = a.peer.stream_report();
+    assert!(shape.packets() >= 50, "{shape:?}");
+    assert_eq!(shape.unmarked_spurts(10), 0, "marker bit: {shape:?}");
+    assert_eq!((shape.seq_jumps(), shape.ts_errors()), (0, 0), "{shape:?}");
+    assert_eq!(shape.bursts(25), 0, "sent in a burst: {shape:?}");
+    assert_sipp("Opus caller", &media_call::hang_up(caller, &a)?);
+    Ok(())
+}

@@ -352,3 +352,39 @@ fn opus_caller_and_pcmu_callee_hear_each_other_sipp() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn g722_caller_and_pcmu_callee_hear_each_other() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    let mut callee = media_call::callee(&daemon, EXT11, &dir)?;
+    let mut caller = media_call::g722_caller(&daemon, EXT10, EXT11.extension, &dir)?;
+    let a = media_call::attach(&mut caller)?;
+    let b = media_call::attach(&mut callee)?;
+    assert_eq!(
+        a.peer.codec.payload_type(),
+        9,
+        "the box answered the G.722 caller with {:?}",
+        a.peer.codec
+    );
+    talk_both(&a, 1000.0, &b, 440.0)?;
+    let (by_callee, by_caller) = (b.peer.heard(), a.peer.heard());
+    let shape = a.peer.stream_report();
+    assert_sipp("G.722 caller", &media_call::hang_up(caller, &a)?);
+    assert_sipp("PCMU callee", &callee.finish()?);
+    let level = Some((sine_rms_dbfs(TONE_DBFS), 3.0));
+    let r1 =
+        ToneCheck::of(&by_callee, 1000.0).expect(1000.0, TALK_MS - 400, 5.0, level, &by_callee);
+    let r2 = ToneCheck::of(&by_caller, 440.0).expect(440.0, TALK_MS - 400, 5.0, level, &by_caller);
+    assert!(
+        r1.is_ok() && r2.is_ok(),
+        "PCMU callee: {r1:?}\nG.722 caller: {r2:?}"
+    );
+    // G.722 from the box: 160-byte payloads, timestamps +160 (the RFC 3551 8 kHz clock).
+    assert_eq!(
+        (shape.seq_jumps(), shape.ts_errors(), shape.odd_sizes()),
+        (0, 0, 0),
+        "{shape:?}"
+    );
+    Ok(())
+}
