@@ -54,8 +54,9 @@ impl Transcoder {
                 })?,
             )
         };
-        let encoder =
-            codec::encoder(to).map_err(|source| TranscodeError::Encoder { kind: to, source })?;
+        // Opus gets capped to the source's bandwidth (half the encoder's cost for G.711).
+        let encoder = codec::encoder_for_source(to, rate_in)
+            .map_err(|source| TranscodeError::Encoder { kind: to, source })?;
         Ok(Transcoder {
             from,
             to,
