@@ -29,6 +29,10 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::UdpSocket;
 
+/// Concealed frames a transcoded leg gets after a loss (60 ms); beyond, the other leg's
+/// stream skips the time and the phone's own concealment takes over.
+const MAX_CONCEALED_TO_PEER: usize = 3;
+
 /// What one leg's received packets go through when not plainly relayed.
 pub struct Ingress {
     /// The leg's own format (how to read what it sends).
@@ -260,7 +264,19 @@ impl Ingress {
         }
         let pcm = std::mem::take(&mut self.pcm);
         if transcode {
-            self.transcode(&pcm, out_format, ctx, &mut sent);
+            // A few concealed frames smooth a short loss for the other leg; a longer loss or
+            // a pause is not sent as a burst of made-up audio: its time is skipped on the
+            // other leg's stream instead, so its timestamps stay true.
+            let frame = self.format.codec.frame_samples().max(1);
+            let concealed = pcm.len().saturating_sub(decoded) / frame;
+            let fed = concealed.min(MAX_CONCEALED_TO_PEER);
+            let skipped = (concealed - fed) as u32 + u32::from(paused);
+            if skipped > 0 && self.transcoder.is_some() {
+                let ticks = skipped * out_format.codec.frame_ticks();
+                ctx.shared.out(other).stream.skip(ticks, paused > 0);
+            }
+            let start = (concealed - fed) * frame;
+            self.transcode(&pcm[start.min(pcm.len())..], out_format, ctx, &mut sent);
         }
         if want_8k {
             self.listen(&pcm, ctx);

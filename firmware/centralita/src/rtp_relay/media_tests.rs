@@ -390,3 +390,36 @@ async fn packets_delayed_past_the_watchdog_do_not_lengthen_a_recording() {
         "{duration:?}"
     );
 }
+
+#[tokio::test]
+async fn a_pause_on_one_leg_keeps_the_transcoded_timestamps_true() {
+    let mut call = Call::new(61720).await;
+    call.table.set_format(call.id(), Side::A, PCMU);
+    call.table.set_format(call.id(), Side::B, OPUS);
+    let mut enc = codec::encoder(CodecKind::Pcmu).unwrap();
+    let mut payload = Vec::new();
+    enc.encode(&sine(1000.0, -12.0, 8000, 160), &mut payload)
+        .unwrap();
+    let (a, relay) = (call.phone(Side::A), call.relay(Side::A));
+    // 10 frames, a 1 s pause (silence suppression: no sequence gap), 10 frames.
+    for i in 0..20u16 {
+        let frame = u32::from(i) + if i >= 10 { 50 } else { 0 };
+        a.send_to(&rtp(0, i == 10, i, frame * 160, 0x99, &payload), relay)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let got = collect(&call.b, Duration::from_millis(300)).await;
+    let p: Vec<RtpPacket<'_>> = got.iter().map(|b| RtpPacket::parse(b).unwrap()).collect();
+    assert!(p.len() >= 18, "{} packets", p.len());
+    let resumed = p
+        .iter()
+        .position(|x| x.marker && x.sequence != p[0].sequence);
+    let r = resumed.expect("a marker where speech resumes");
+    assert_eq!(p[r].sequence, p[r - 1].sequence.wrapping_add(1));
+    assert_eq!(
+        p[r].timestamp.wrapping_sub(p[r - 1].timestamp),
+        960 * 51,
+        "the pause's second is on B's clock too"
+    );
+}

@@ -78,6 +78,13 @@ impl OutStream {
         self.marker_pending = true;
     }
 
+    /// Time passes with nothing sent (the source paused or its packets were lost): the
+    /// next packet's timestamp follows; a pause starts a new talkspurt (marker bit).
+    pub fn skip(&mut self, ticks: u32, talkspurt: bool) {
+        self.timestamp = self.timestamp.wrapping_add(ticks);
+        self.marker_pending |= talkspurt;
+    }
+
     /// Header of the next audio packet, then advances by `ticks` (one frame).
     pub fn next_audio(&mut self, payload_type: u8, ticks: u32, now: Instant) -> Header {
         let h = Header {
