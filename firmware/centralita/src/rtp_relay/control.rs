@@ -342,6 +342,8 @@ impl MediaControl for RelayTable {
 
     fn play(&mut self, id: u64, side: Side, what: Playback, token: u64) {
         let Some(call) = self.calls.get_mut(&id) else {
+            // Like a missing file: the call logic must not wait for a playback that never runs.
+            self.events.send(MediaEvent::PlayDone { id, side, token });
             return;
         };
         let l = index(side);
