@@ -49,10 +49,11 @@
 //! writer thread per table (`writer`); `recorder` holds leg and whole-call recordings.
 //!
 //! Measured with `media_load_tests` (release without LTO, loopback, the same shared 2-core
-//! machine): 100 PCMU<->Opus calls 1.05-1.14% of a core per call (Opus encoding ~0.54%,
-//! 8<->48 kHz conversion ~0.40%, Opus decoding ~0.10%); 200 callers hearing one prompt
-//! 0.047% per call in PCMU (34 KiB RSS each) and 0.58% in Opus (83 KiB, the encoder
-//! state); plain relaying unchanged, 800 calls at 0.048% per call, 18 KiB RSS each.
+//! machine): 100 PCMU<->Opus calls 0.88-1.14% of a core per call (Opus encoding ~0.54%,
+//! 8<->48 kHz conversion ~0.40%, Opus decoding ~0.10%); 100 recorded PCMU calls 0.094-0.098%
+//! per call plus ~0.03% in the disk writer thread; 200 callers hearing one prompt 0.046% per
+//! call in PCMU (34 KiB RSS each) and 0.58% in Opus (83 KiB, the encoder state); plain
+//! relaying unchanged, 800 calls at 0.048-0.060% per call, 18 KiB RSS each.
 
 // The daemon calls a subset of this API today (through `RelayTable`); the rest
 // (per-leg setters, stats, async close) serves tests, the bench and later CDR fields.

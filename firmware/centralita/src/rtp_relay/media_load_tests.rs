@@ -4,6 +4,8 @@
 //!
 //! * `media_load_transcoding`: `MEDIA_LOAD_CALLS` (default 100) PCMU<->Opus calls, both
 //!   phones sending 20 ms frames, everything decoded, resampled and re-encoded by the box;
+//! * `media_load_recorded_calls`: `MEDIA_LOAD_CALLS` PCMU calls recorded (both legs decoded,
+//!   mixed to stereo by a 20 ms clock and written by the disk writer thread);
 //! * `media_load_prompt`: `MEDIA_LOAD_PROMPT_CALLS` (default 200) callers hearing the same
 //!   prompt file (PCMU, or Opus with `MEDIA_LOAD_CODEC=opus`).
 //!
@@ -106,21 +108,46 @@ impl Measure {
 #[ignore = "load measurement: run on demand with --release --ignored --nocapture"]
 fn media_load_transcoding() {
     let calls = usize::try_from(env_or("MEDIA_LOAD_CALLS", 100)).unwrap();
+    bridged_calls_load(calls, [CodecKind::Pcmu, CodecKind::Opus], None);
+}
+
+/// Calls whose two legs the box records (PCMU both ways): the cost of a tenant recording
+/// every call.
+#[test]
+#[ignore = "load measurement: run on demand with --release --ignored --nocapture"]
+fn media_load_recorded_calls() {
+    let calls = usize::try_from(env_or("MEDIA_LOAD_CALLS", 100)).unwrap();
+    let dir = std::env::temp_dir().join(format!("relay-rec-load-{}", std::process::id()));
+    bridged_calls_load(calls, [CodecKind::Pcmu, CodecKind::Pcmu], Some(&dir));
+    // Every file holds the whole call (the table, dropped, has finished them all).
+    let secs = env_or("MEDIA_LOAD_SECS", 5).min(60) as usize;
+    for call in 0..calls {
+        let bytes = std::fs::read(dir.join(format!("{call}.wav"))).unwrap();
+        let audio = media::wav::decode(&bytes).unwrap();
+        assert!(
+            audio.frames() >= secs * 8000 * 9 / 10,
+            "call {call}: {} frames",
+            audio.frames()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `calls` bridged calls, leg A sending in `codecs[0]` and leg B in `codecs[1]`, each
+/// recorded into `record_dir` if given.
+fn bridged_calls_load(calls: usize, codecs: [CodecKind; 2], record_dir: Option<&std::path::Path>) {
     let secs = env_or("MEDIA_LOAD_SECS", 5).min(60);
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let (relay_rt, phone_rt) = runtimes();
     let _enter = relay_rt.enter();
     let mut table = RelayTable::new(PortPool::new(62000, 65535, ip).unwrap());
     let _events = table.events();
-    let (pcmu, opus) = (format(CodecKind::Pcmu), format(CodecKind::Opus));
-    let streams = [
-        (pcmu, payloads(CodecKind::Pcmu)),
-        (opus, payloads(CodecKind::Opus)),
-    ];
+    let streams = codecs.map(|c| (format(c), payloads(c)));
     let sent = Arc::new(AtomicU64::new(0));
     let received = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut senders = Vec::new();
+    let mut ids = Vec::new();
     for call in 0..calls {
         let ports = table.open().unwrap();
         for (side, (fmt, frames)) in [Side::A, Side::B].into_iter().zip(&streams) {
@@ -151,6 +178,11 @@ fn media_load_transcoding() {
             }));
         }
         table.connect(ports.id);
+        if let Some(dir) = record_dir {
+            let path = dir.join(format!("{call}.wav"));
+            table.record_call(ports.id, pbx::CallRecording { path });
+        }
+        ids.push(ports.id);
     }
     let m = Measure::start();
     for s in senders {
@@ -158,17 +190,29 @@ fn media_load_transcoding() {
     }
     std::thread::sleep(Duration::from_millis(200));
     let (wall, cpu) = m.stop();
+    let writer_cpu = thread_cpu_seconds("media-disk");
     let (sent, received) = (
         sent.load(Ordering::Relaxed),
         received.load(Ordering::Relaxed),
     );
     let loss = 100.0 * sent.saturating_sub(received) as f64 / sent.max(1) as f64;
     println!(
-        "transcoding load: {calls} PCMU<->Opus calls, {:.0} packets/s in, loss {loss:.3}%, \
-         relay CPU {cpu:.1}% of a core ({:.3}% per call)",
+        "bridged load: {calls} {:?}<->{:?} calls{}, {:.0} packets/s in, loss {loss:.3}%, \
+         relay CPU {cpu:.1}% of a core ({:.3}% per call), disk writer {:.1}% of a core",
+        codecs[0],
+        codecs[1],
+        if record_dir.is_some() {
+            " recorded"
+        } else {
+            ""
+        },
         sent as f64 / wall,
         cpu / calls as f64,
+        100.0 * writer_cpu / wall,
     );
+    for id in ids {
+        table.close(id);
+    }
     drop(table);
     assert!(loss < 2.0, "lost {loss:.3}% of packets");
 }
