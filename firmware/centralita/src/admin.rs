@@ -44,8 +44,27 @@ pub fn cdr(data: &Path, limit: usize) -> anyhow::Result<()> {
     let store = Store::open(data)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for record in store.list_recent_cdrs(limit)? {
-        writeln!(out, "{}", serde_json::to_string(&record)?)?;
+    for entry in store.recent_cdr_entries(limit)? {
+        writeln!(out, "{}", serde_json::to_string(&entry)?)?;
+    }
+    Ok(())
+}
+
+/// Deletes a CDR and its recording (row in one transaction, then the file).
+pub fn cdr_delete(data: &Path, id: i64) -> anyhow::Result<()> {
+    let mut store = Store::open(data)?;
+    let file = store.delete_cdr_with_recording(id)?;
+    if let Some(file) = file {
+        let path = data.join(&file);
+        std::fs::remove_file(&path).with_context(|| {
+            format!(
+                "CDR {id} deleted; removing its recording {}",
+                path.display()
+            )
+        })?;
+        println!("deleted CDR {id} and its recording {file}");
+    } else {
+        println!("deleted CDR {id} (it had no recording)");
     }
     Ok(())
 }

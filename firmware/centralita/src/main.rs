@@ -75,6 +75,9 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Delete the CDR with this id (see the `id` field) and its recording instead.
+        #[arg(long)]
+        delete: Option<i64>,
     },
 }
 
@@ -101,7 +104,12 @@ fn real_main() -> anyhow::Result<()> {
         Command::Run(args) => run::run(args),
         Command::Import { data, file } => admin::import(&data, &file),
         Command::Export { data, tenant } => admin::export(&data, tenant),
-        Command::Cdr { data, limit } => admin::cdr(&data, limit),
+        Command::Cdr {
+            data,
+            delete: Some(id),
+            ..
+        } => admin::cdr_delete(&data, id),
+        Command::Cdr { data, limit, .. } => admin::cdr(&data, limit),
         Command::Status { data } => status::print(&data),
         Command::Prompt(args) => prompt_cmd::run(args),
         Command::Moh(args) => prompt_cmd::run_moh(args),

@@ -233,3 +233,30 @@ fn from_row(r: &R<'_, '_>) -> Result<CdrRecord, StoreError> {
         trunk: r.get(15)?,
     })
 }
+
+/// A stored CDR with its row id and the file of its recording, if any (for listings that let
+/// a user delete a CDR with its recording).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CdrEntry {
+    pub id: i64,
+    #[serde(flatten)]
+    pub record: CdrRecord,
+    /// Relative to the data folder.
+    pub recording: Option<String>,
+}
+
+/// The latest CDRs, newest first, with ids and recording files.
+pub(crate) fn recent_entries(conn: &Connection, limit: usize) -> Result<Vec<CdrEntry>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let sql = format!(
+        "SELECT {COLUMNS}, id, (SELECT file FROM recordings WHERE recordings.id = cdrs.recording_id)
+         FROM cdrs ORDER BY start_utc DESC, id DESC LIMIT ?1"
+    );
+    rows(conn, "cdrs", &sql, [limit], |r| {
+        Ok(CdrEntry {
+            record: from_row(r)?,
+            id: r.get(16)?,
+            recording: r.get(17)?,
+        })
+    })
+}

@@ -35,7 +35,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
-pub use cdr::{CdrQuery, CdrRecord, Direction, Disposition};
+pub use cdr::{CdrEntry, CdrQuery, CdrRecord, Direction, Disposition};
 pub use db::DB_FILE;
 pub use demo::{DemoExtension, DEMO_TENANT_ID};
 pub use document::{parse_document, validate_document, ImportSummary, TenantDocument};
@@ -174,6 +174,11 @@ impl Store {
             limit,
             ..CdrQuery::default()
         })
+    }
+
+    /// The latest CDRs with their row ids and recording files, newest first.
+    pub fn recent_cdr_entries(&self, limit: usize) -> Result<Vec<CdrEntry>, StoreError> {
+        cdr::recent_entries(&self.conn, limit)
     }
 
     /// CDRs matching the filters, newest first.

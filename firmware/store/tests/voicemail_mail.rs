@@ -294,3 +294,38 @@ fn mail_queue_retries_then_sends_or_gives_up() {
     assert_eq!(store.purge_mail(T0 + 60_001).unwrap(), 1);
     assert!(store.mail(a).unwrap().is_none());
 }
+
+#[test]
+fn listing_names_each_cdr_and_its_recording_and_delete_removes_both() {
+    let (_dir, mut store) = temp_store();
+    store.import_document(&example()).unwrap();
+    store
+        .insert_cdrs(&[cdr("call-r", "11"), cdr("call-n", "12")])
+        .unwrap();
+    store
+        .add_recording(&recording("call-r", "recordings/r.wav"))
+        .unwrap();
+    let entries = store.recent_cdr_entries(10).unwrap();
+    assert_eq!(entries.len(), 2);
+    let recorded = entries
+        .iter()
+        .find(|e| e.record.call_id == "call-r")
+        .unwrap();
+    assert_eq!(recorded.recording.as_deref(), Some("recordings/r.wav"));
+    let json = serde_json::to_string(recorded).unwrap();
+    assert!(
+        json.contains("\"id\":") && json.contains("\"call_id\":\"call-r\""),
+        "{json}"
+    );
+    assert_eq!(
+        store
+            .delete_cdr_with_recording(recorded.id)
+            .unwrap()
+            .as_deref(),
+        Some("recordings/r.wav")
+    );
+    let left = store.recent_cdr_entries(10).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].record.call_id, "call-n");
+    assert_eq!(left[0].recording, None);
+}
