@@ -48,8 +48,11 @@ fn unknown_length_bomb_stops_at_the_limit_with_bounded_memory() {
 #[test]
 #[ignore]
 fn bench_bomb_refusal_at_default_limit() {
-    let mut bomb =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bomb.flac")).unwrap();
+    let mut bomb = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/bomb.flac"
+    ))
+    .unwrap();
     bomb[21] &= 0xF0;
     bomb[22..26].fill(0);
     let start = std::time::Instant::now();
