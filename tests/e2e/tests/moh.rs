@@ -92,7 +92,6 @@ fn resume_and_hang_up(caller: Phone, a: &MediaLeg, callee: Phone, b: &MediaLeg) 
 }
 
 #[test]
-#[ignore = "FINDINGS.md 23:20: the held leg of a bridged call receives no RTP at all"]
 fn held_party_hears_the_default_music_until_the_resume() -> Result<()> {
     let daemon = Daemon::start()?;
     let dir = call::scratch()?;
@@ -119,7 +118,6 @@ fn held_party_hears_the_default_music_until_the_resume() -> Result<()> {
 }
 
 #[test]
-#[ignore = "FINDINGS.md 23:20: the held leg of a bridged call receives no RTP at all"]
 fn held_party_hears_the_tenants_music() -> Result<()> {
     let setup = Prepared::new()?;
     setup.add_tone_moh("moh-tone", "Tono", TENANT_MOH_HZ, 5000)?;
