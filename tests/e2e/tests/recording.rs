@@ -1,6 +1,6 @@
 //! Call recording (issue 4 point 7): with the tenant's `recording` on, an answered call
 //! leaves a stereo 8 kHz WAV with the caller on the left and the callee on the right,
-//! and the call's CDR references it.
+//! and the call's CDR references it (`centralita cdr`); `cdr --delete` removes both.
 //!
 //! ```sh
 //! cargo build -p centralita && cargo test -p e2e --test recording
@@ -105,6 +105,23 @@ fn recorded_call_holds_caller_left_and_callee_right() -> Result<()> {
     assert!(
         crosstalk_l < 300 && crosstalk_r < 300,
         "channels mixed: callee's tone {crosstalk_l} ms on the left, caller's {crosstalk_r} ms on the right"
+    );
+
+    // `centralita cdr` names the recording, and deleting the CDR removes both.
+    let cdr = daemon.wait_cdr(EXT10.extension, EXT11.extension)?;
+    assert_eq!(cdr.raw["recording"].as_str(), Some(stored), "{}", cdr.raw);
+    let id = cdr.raw["id"].to_string();
+    daemon.subcommand("cdr", &["--delete".into(), id.clone().into()])?;
+    assert!(
+        !path.exists(),
+        "{} left after cdr --delete {id}",
+        path.display()
+    );
+    let rows = media_setup::query(daemon.data_dir(), "SELECT id FROM recordings")?;
+    assert!(rows.is_empty(), "recording rows left: {rows:?}");
+    assert!(
+        daemon.cdrs(50)?.iter().all(|c| c.call_id != cdr.call_id),
+        "the CDR is still listed"
     );
     Ok(())
 }
