@@ -1,6 +1,7 @@
 //! Prompt uploads through the CLI a user has (`centralita prompt add`), issue 4 point 2:
 //! accepted files are converted once to the internal format (WAV PCM16 mono 16 kHz) and
-//! listed in the tenant document; refused ones exit 1 with a message that says why.
+//! listed in the tenant document; refused ones (not audio, truncated, too large, too
+//! long, an id escaping the folder) exit 1 with a message that says why.
 //! No daemon runs: the command works on the data folder.
 //!
 //! ```sh
@@ -139,6 +140,26 @@ fn truncated_mp3_is_refused_as_truncated() -> Result<()> {
         "truncated or corrupt",
         "MP3 cut after 20 of 400 frames",
     );
+    assert!(prompt_ids(&setup.export()?).is_empty());
+    Ok(())
+}
+
+/// `frames` silent MPEG-1 Layer III frames at 32 kbit/s, 48 kHz mono: 96 bytes that
+/// decode to 1152 samples (24 ms) each, with no header announcing the length, so only
+/// the decoder can find out how long it is. 30,000 frames: 2.8 MB, 12 minutes.
+fn long_mp3(frames: usize) -> Vec<u8> {
+    const FRAME: usize = 96;
+    let mut frame = vec![0xff, 0xfb, 0x14, 0xc0];
+    frame.resize(FRAME, 0);
+    frame.repeat(frames)
+}
+
+#[test]
+fn mp3_longer_than_ten_minutes_is_refused_while_decoding() -> Result<()> {
+    // The compressed-audio cousin of a decompression bomb: small file, long audio.
+    let setup = Prepared::new()?;
+    let out = setup.prompt_add_output("p-long", "Largo", "largo.mp3", &long_mp3(30_000))?;
+    assert_refused(&out, "too long", "12 minutes of MP3 in 2.8 MB");
     assert!(prompt_ids(&setup.export()?).is_empty());
     Ok(())
 }
