@@ -19,7 +19,8 @@ use e2e::media_call::{self, MediaLeg, OFFER_G711};
 use e2e::media_check::{sine_rms_dbfs, ToneCheck};
 use e2e::media_flood::flood_beside_a_call;
 use e2e::media_setup::{self, dest, ivr, voicemail_box, Prepared, TONE_DBFS};
-use e2e::sipp::SippOutcome;
+use e2e::rtp::MediaInfo;
+use e2e::sipp::{SippBuilder, SippOutcome};
 use e2e::tenant::{EXT10, EXT11, EXT12, EXT13};
 use e2e::{wait, Daemon, HarnessError, Result};
 use serde_json::{json, Value};
@@ -382,5 +383,58 @@ fn voicemail_is_emailed_once_with_the_message_as_a_wav_attachment() -> Result<()
     // Once: nothing else arrives (no duplicate after a retry, say).
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(sink.received()?.len(), 1, "messages at the sink");
+    Ok(())
+}
+
+/// The `.mwi` lines a subscribed phone's scenario wrote: "<yes|no> <new>/<old>".
+fn mwi_lines(media_file: &std::path::Path) -> Vec<String> {
+    let mut path = media_file.as_os_str().to_owned();
+    path.push(".mwi");
+    std::fs::read_to_string(std::path::PathBuf::from(path))
+        .map(|t| t.lines().map(|l| l.trim().to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn box_users_phone_is_told_a_message_is_waiting() -> Result<()> {
+    let daemon = voicemail_daemon(&[])?;
+    let dir = e2e::call::scratch()?;
+    let media_file = dir.path().join("11-mwi.media");
+    let sipp = SippBuilder::new("mwi_subscribe")
+        .remote(daemon.sip)
+        .service(BOX_NUMBER)
+        .auth(&EXT11.username(), EXT11.password)
+        .key("caller", EXT11.username())
+        .key("media_file", media_file.display())
+        .spawn()?;
+    let subscribed = MediaInfo::wait(&media_file, Duration::from_secs(20))?;
+    // The NOTIFY that follows the subscription: nothing waiting yet.
+    let first = wait::until(
+        "the first NOTIFY",
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        || Ok(mwi_lines(&media_file).first().cloned()),
+    )?;
+    assert!(first.starts_with("no"), "an empty box says no: {first:?}");
+    leave_message(&daemon, &dir)?;
+    let waiting = wait::until(
+        "a NOTIFY saying a message is waiting",
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        || {
+            Ok(mwi_lines(&media_file)
+                .into_iter()
+                .find(|l| l.starts_with("yes")))
+        },
+    );
+    e2e::call::trigger(sipp.local(), &subscribed.call_id)?;
+    let outcome = sipp.wait()?;
+    let waiting = waiting?;
+    assert_sipp("extension 11's subscription", &outcome);
+    assert!(
+        waiting.ends_with("1/0"),
+        "one new, no old message: {waiting:?} (all: {:?})",
+        mwi_lines(&media_file)
+    );
     Ok(())
 }
