@@ -448,7 +448,7 @@ mod loop_guard_tests {
 
     #[tokio::test]
     async fn a_remote_on_our_own_relay_port_is_refused() {
-        let pool = PortPool::new(62000, 62100, "127.0.0.1".parse().unwrap()).unwrap();
+        let pool = PortPool::new(61800, 61899, "127.0.0.1".parse().unwrap()).unwrap();
         let mut table = RelayTable::new(pool).with_own_ips(vec!["127.0.0.1".parse().unwrap()]);
         let first = table.open().unwrap();
         let second = table.open().unwrap();

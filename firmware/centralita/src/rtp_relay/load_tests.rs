@@ -70,7 +70,7 @@ fn load() {
         .enable_all()
         .build()
         .unwrap();
-    let pool = PortPool::new(62000, 65535, ip).unwrap();
+    let pool = PortPool::new(40000, 59999, ip).unwrap();
 
     let sockets: Vec<(UdpSocket, UdpSocket)> = phone_rt.block_on(async {
         let mut v = Vec::new();

@@ -140,7 +140,7 @@ fn bridged_calls_load(calls: usize, codecs: [CodecKind; 2], record_dir: Option<&
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let (relay_rt, phone_rt) = runtimes();
     let _enter = relay_rt.enter();
-    let mut table = RelayTable::new(PortPool::new(62000, 65535, ip).unwrap());
+    let mut table = RelayTable::new(PortPool::new(40000, 59999, ip).unwrap());
     let _events = table.events();
     let streams = codecs.map(|c| (format(c), payloads(c)));
     let sent = Arc::new(AtomicU64::new(0));
@@ -240,7 +240,7 @@ fn media_load_prompt() {
 
     let (relay_rt, phone_rt) = runtimes();
     let _enter = relay_rt.enter();
-    let mut table = RelayTable::new(PortPool::new(62000, 65535, ip).unwrap());
+    let mut table = RelayTable::new(PortPool::new(40000, 59999, ip).unwrap());
     let _events = table.events();
     let received = Arc::new(AtomicU64::new(0));
     let rss_before = rss_kib();
