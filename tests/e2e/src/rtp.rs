@@ -117,6 +117,7 @@ impl RtpEndpoint {
         while got.len() < expected {
             match self.socket.recv_from(&mut buf) {
                 Ok((n, _)) => got.push(buf.get(..n).unwrap_or_default().to_vec()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e)
                     if e.kind() == std::io::ErrorKind::WouldBlock
                         || e.kind() == std::io::ErrorKind::TimedOut =>
@@ -163,6 +164,7 @@ impl RtpEndpoint {
                         got.other += 1;
                     }
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e)
                     if e.kind() == std::io::ErrorKind::WouldBlock
                         || e.kind() == std::io::ErrorKind::TimedOut =>

@@ -229,6 +229,8 @@ impl SipClient {
                         return Ok(Some(response));
                     }
                 }
+                // A signal interrupting the wait (EINTR): wait again for what is left.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e)
                     if e.kind() == std::io::ErrorKind::WouldBlock
                         || e.kind() == std::io::ErrorKind::TimedOut =>

@@ -55,9 +55,11 @@ impl RawProvider {
                 .map_err(HarnessError::io("set raw provider timeout"))?;
             let (n, from) = match self.socket.recv_from(&mut buf) {
                 Ok(got) => got,
+                // A signal landing on the blocked receive (EINTR) is not the provider's doing.
                 Err(e)
                     if e.kind() == std::io::ErrorKind::WouldBlock
-                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                        || e.kind() == std::io::ErrorKind::TimedOut
+                        || e.kind() == std::io::ErrorKind::Interrupted =>
                 {
                     continue
                 }
