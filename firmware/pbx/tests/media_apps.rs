@@ -469,3 +469,34 @@ fn music_on_hold_keeps_playing_after_the_held_phone_answers_the_hold() {
         "resume reconnects: {commands:?}"
     );
 }
+
+#[test]
+fn a_busy_extension_after_the_ivr_gives_the_caller_a_busy_tone_then_hangs_up() {
+    let mut w = media_world();
+    call(&mut w, "7000");
+    assert_answered_by_box(&mut w);
+    dtmf(&mut w, '2');
+    let invites = w.requests(addr(B));
+    respond(&mut w, &invites[0], 486, "Busy Here", None);
+    let commands = w.media.take_commands();
+    assert!(
+        commands.iter().any(|c| c.contains("Tone(Busy)")),
+        "busy tone: {commands:?}"
+    );
+    assert!(
+        w.requests(addr(A)).iter().all(|r| r.method != Method::Bye),
+        "not hung up at once"
+    );
+    w.advance(Duration::from_secs(5));
+    assert!(
+        w.requests(addr(A)).iter().any(|r| r.method == Method::Bye),
+        "hung up after the tone"
+    );
+    let cdrs = w.cdrs();
+    assert_eq!(cdrs.len(), 1);
+    assert_ne!(
+        cdrs[0].hangup_cause, "app-hangup",
+        "the failed leg's cause is kept"
+    );
+    assert_eq!(cdrs[0].disposition, pbx::Disposition::Answered);
+}

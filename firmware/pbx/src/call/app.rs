@@ -156,6 +156,31 @@ impl Calls {
         self.drive_app(ctx, id);
     }
 
+    /// Runs `app` on a call the box has already answered (a tone before hanging up).
+    pub(super) fn run_app(&mut self, ctx: &mut CallContext<'_>, id: u64, app: Box<dyn App + Send>) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(at) = call.ring_deadline.take() {
+            self.deadlines.remove(&(at, id));
+        }
+        call.state = CallState::Answered;
+        if let Some(old) = call.app.take() {
+            if let Some(at) = old.deadline {
+                self.deadlines.remove(&(at, id));
+            }
+            self.keep_orphan(ctx.now, id, old);
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.apps_started += 1;
+        let mut run = AppRun::new(app, AppKind::Prompt, call.apps_started);
+        run.app.start(ctx.now);
+        call.app = Some(run);
+        self.drive_app(ctx, id);
+    }
+
     /// Ends a call the box could not serve: a final response if the caller still waits, else BYE.
     fn end_box_call(&mut self, ctx: &mut CallContext<'_>, id: u64, status: u16, cause: &str) {
         let waiting = self.calls.get(&id).is_some_and(|c| c.a_invite.is_some());
@@ -309,7 +334,8 @@ impl Calls {
                     return;
                 }
                 AppCommand::Hangup => {
-                    self.hang_up(ctx, id, None, "app-hangup");
+                    let cause = call.end_cause.take();
+                    self.hang_up(ctx, id, None, cause.as_deref().unwrap_or("app-hangup"));
                     return;
                 }
             }

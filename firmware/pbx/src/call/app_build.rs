@@ -212,3 +212,58 @@ impl App for PromptThen {
         self.next = None;
     }
 }
+
+/// A tone for a few seconds, then hang up: what a caller the box answered hears when the leg it
+/// was sent on fails (busy, nobody answered, unreachable).
+pub(super) struct ToneThenHangup {
+    tone: Option<media::dsp::tone::ToneKind>,
+    until: Option<Instant>,
+    out: VecDeque<AppCommand>,
+}
+
+/// How long the failure tone plays.
+const FAILURE_TONE: Duration = Duration::from_secs(4);
+
+impl ToneThenHangup {
+    pub(super) fn new(tone: media::dsp::tone::ToneKind) -> ToneThenHangup {
+        ToneThenHangup {
+            tone: Some(tone),
+            until: None,
+            out: VecDeque::new(),
+        }
+    }
+}
+
+impl App for ToneThenHangup {
+    fn start(&mut self, now: Instant) {
+        if let Some(tone) = self.tone.take() {
+            self.out.push_back(AppCommand::Play {
+                what: Playback::Tone(tone),
+                token: 1,
+            });
+            self.until = Some(now + FAILURE_TONE);
+        }
+    }
+
+    fn handle(&mut self, _input: AppInput, _now: Instant) {}
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.until.is_some_and(|at| at <= now) {
+            self.until = None;
+            self.out.push_back(AppCommand::StopPlay);
+            self.out.push_back(AppCommand::Hangup);
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.until
+    }
+
+    fn poll_command(&mut self) -> Option<AppCommand> {
+        self.out.pop_front()
+    }
+
+    fn caller_gone(&mut self, _now: Instant) {
+        self.until = None;
+    }
+}

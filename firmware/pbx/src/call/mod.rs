@@ -164,6 +164,8 @@ struct Call {
     held: bool,
     /// Numbers the applications run on this call, so a late event of an earlier one is ignored.
     apps_started: u64,
+    /// Why the call ends once its last application hangs up (a failed leg after an IVR).
+    end_cause: Option<String>,
 }
 
 #[derive(Default)]
@@ -285,10 +287,16 @@ impl Calls {
                 );
                 ctx.txn.send_response(&key, resp, ctx.now);
             } else if call.box_answered && call.state != CallState::Ended {
-                // The box answered the caller (an IVR sent it on): nobody took the call.
-                let bye = call.a.request(Method::Bye, ctx.config.sip_addr, ctx.ids);
-                let key = ctx.txn.send_request(bye, call.a.peer, ctx.now);
-                self.by_client.insert(key, (id, ClientPurpose::Fire));
+                // The box answered the caller (an IVR sent it on) and nobody took the call: the
+                // caller hears a busy tone for a moment, then the box hangs up.
+                let tone = match status {
+                    486 | 600 => media::dsp::tone::ToneKind::Busy,
+                    _ => media::dsp::tone::ToneKind::Congestion,
+                };
+                call.end_cause = Some(cause.to_string());
+                self.cancel_forks(ctx, id);
+                self.run_app(ctx, id, Box::new(app_build::ToneThenHangup::new(tone)));
+                return;
             }
         }
         self.cancel_forks(ctx, id);

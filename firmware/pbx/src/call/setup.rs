@@ -200,6 +200,7 @@ impl Calls {
             recording: None,
             held: false,
             apps_started: 0,
+            end_cause: None,
         };
         let id = self.insert(call);
         self.ring(ctx, id, targets);
