@@ -18,6 +18,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod codec;
+pub mod conference;
 pub mod dsp;
 pub mod dtmf;
 pub mod error;

@@ -21,6 +21,8 @@ pub mod info_dtmf;
 pub mod media;
 pub mod media_config;
 pub mod mwi;
+pub mod presence;
+pub mod queue;
 pub mod registrar;
 pub mod routing;
 pub mod trunk;

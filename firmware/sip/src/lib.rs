@@ -16,6 +16,7 @@ pub mod header;
 pub mod message;
 pub mod parse;
 pub mod print;
+pub mod refer;
 pub mod transaction;
 pub mod uas_checks;
 pub mod uri;
