@@ -27,6 +27,7 @@ mod mail_queue;
 mod messages;
 mod migrations;
 mod outbox;
+mod queue_stats;
 mod rows;
 mod security;
 
@@ -44,6 +45,7 @@ pub use mail_queue::{MailAttachment, MailQueueCounts, NewMail, QueuedMail};
 pub use messages::{BoxCounts, Recording, VoicemailCounts, VoicemailMessage, DEFAULT_KEEP_DAYS};
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use outbox::{OutboxItem, OutboxRecord};
+pub use queue_stats::{AgentQueueStats, QueueCallRecord, QueueOutcome, QueueStats};
 pub use security::{AllowedNet, Ban};
 
 use error::DbContext;

@@ -21,6 +21,7 @@ const STEPS: &[&str] = &[
     include_str!("0007_outbox.sql"),
     include_str!("0008_cdr_trunk.sql"),
     include_str!("0009_mail_queue.sql"),
+    include_str!("0010_queue_calls.sql"),
 ];
 
 /// The schema version this firmware writes.
