@@ -191,15 +191,15 @@ impl Store {
             Ok(QueueStats {
                 queue_id: r.get(0)?,
                 queue_name: r.get(1)?,
-                offered: count(r, 2)?,
-                answered: count(r, 3)?,
-                abandoned: count(r, 4)?,
-                timed_out: count(r, 5)?,
-                unanswered_other: count(r, 6)?,
-                avg_wait_ms: ms(r, 7)?,
-                avg_answer_ms: ms(r, 8)?,
-                max_wait_ms: ms(r, 9)?,
-                answered_within_sl: count(r, 10)?,
+                offered: count(r, 2, "id")?,
+                answered: count(r, 3, "outcome")?,
+                abandoned: count(r, 4, "outcome")?,
+                timed_out: count(r, 5, "outcome")?,
+                unanswered_other: count(r, 6, "outcome")?,
+                avg_wait_ms: ms(r, 7, "wait_ms")?,
+                avg_answer_ms: ms(r, 8, "wait_ms")?,
+                max_wait_ms: ms(r, 9, "wait_ms")?,
+                answered_within_sl: count(r, 10, "wait_ms")?,
                 service_level_pct: r.get(11)?,
             })
         })
@@ -226,8 +226,8 @@ impl Store {
             Ok(AgentQueueStats {
                 queue_id: r.get(0)?,
                 agent: r.get(1)?,
-                answered: count(r, 2)?,
-                talk_ms: count(r, 3)?,
+                answered: count(r, 2, "outcome")?,
+                talk_ms: count(r, 3, "talk_start_utc")?,
             })
         })
     }
@@ -306,24 +306,24 @@ fn from_row(r: &R<'_, '_>) -> Result<QueueCallRecord, StoreError> {
         left_utc: r.get(6)?,
         outcome,
         agent: r.get(8)?,
-        wait_ms: count(r, 9)?,
+        wait_ms: count(r, 9, "wait_ms")?,
         talk_start_utc: r.get(10)?,
     })
 }
 
 /// A count or sum that SQL checks keep non-negative: NULL (a sum over no rows) is 0, and a
-/// negative value means a row was edited by hand.
-fn count(r: &R<'_, '_>, index: usize) -> Result<u64, StoreError> {
-    Ok(ms(r, index)?.unwrap_or(0))
+/// negative value means a row was edited by hand; `column` names the source for the error.
+fn count(r: &R<'_, '_>, index: usize, column: &'static str) -> Result<u64, StoreError> {
+    Ok(ms(r, index, column)?.unwrap_or(0))
 }
 
 /// A non-negative aggregate that is NULL when there were no calls.
-fn ms(r: &R<'_, '_>, index: usize) -> Result<Option<u64>, StoreError> {
+fn ms(r: &R<'_, '_>, index: usize, column: &'static str) -> Result<Option<u64>, StoreError> {
     let n: Option<i64> = r.get(index)?;
     n.map(|n| {
         u64::try_from(n).map_err(|_| StoreError::CorruptRow {
             table: "queue_calls",
-            column: "wait_ms",
+            column,
             value: n.to_string(),
         })
     })

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use proptest::prelude::*;
 use store::{AgentQueueStats, QueueCallRecord, QueueOutcome, QueueStats, Store, StoreError};
 
 const T: u32 = 20191;
@@ -386,4 +387,109 @@ fn a_hand_edited_outcome_is_reported_not_trusted() {
         ),
         "{result:?}"
     );
+}
+
+/// The statistics as plain Rust computes them from the records, to compare with SQL's.
+fn reference(
+    calls: &[QueueCallRecord],
+    configured: &[&str],
+    from: i64,
+    until: i64,
+    sl_ms: u64,
+) -> Vec<QueueStats> {
+    let in_range: Vec<&QueueCallRecord> = calls
+        .iter()
+        .filter(|c| c.entered_utc >= from && c.entered_utc < until)
+        .collect();
+    let mut ids: Vec<&str> = configured.to_vec();
+    ids.extend(in_range.iter().map(|c| c.queue_id.as_str()));
+    ids.sort_unstable();
+    ids.dedup();
+    // Half-up rounding of a non-negative mean, as SQLite's round(avg()).
+    let mean = |waits: &[u64]| {
+        let n = waits.len() as u64;
+        (n > 0).then(|| (2 * waits.iter().sum::<u64>() + n) / (2 * n))
+    };
+    ids.into_iter()
+        .map(|id| {
+            let mine: Vec<&&QueueCallRecord> =
+                in_range.iter().filter(|c| c.queue_id == id).collect();
+            let n = |o: QueueOutcome| mine.iter().filter(|c| c.outcome == o).count() as u64;
+            let waits: Vec<u64> = mine.iter().map(|c| c.wait_ms).collect();
+            let answer_waits: Vec<u64> = mine
+                .iter()
+                .filter(|c| c.outcome == QueueOutcome::Answered)
+                .map(|c| c.wait_ms)
+                .collect();
+            let within = answer_waits.iter().filter(|w| **w <= sl_ms).count() as u64;
+            let offered = mine.len() as u64;
+            QueueStats {
+                queue_id: id.into(),
+                queue_name: Some("Ventas".into()),
+                offered,
+                answered: n(QueueOutcome::Answered),
+                abandoned: n(QueueOutcome::Abandoned),
+                timed_out: n(QueueOutcome::TimedOut),
+                unanswered_other: n(QueueOutcome::Full)
+                    + n(QueueOutcome::NoMembers)
+                    + n(QueueOutcome::Unanswered),
+                avg_wait_ms: mean(&waits),
+                avg_answer_ms: mean(&answer_waits),
+                max_wait_ms: waits.iter().copied().max(),
+                answered_within_sl: within,
+                service_level_pct: (offered > 0).then(|| 100.0 * within as f64 / offered as f64),
+            }
+        })
+        .collect()
+}
+
+fn arbitrary_call() -> impl Strategy<Value = QueueCallRecord> {
+    use QueueOutcome::*;
+    let outcomes = prop::sample::select(vec![
+        Answered, Abandoned, TimedOut, Full, NoMembers, Unanswered,
+    ]);
+    let queues = prop::sample::select(vec!["q-ventas", "q-a", "q-b"]);
+    let agents = prop::sample::select(vec!["u10", "u11"]);
+    (queues, 0i64..100, outcomes, 0u64..25, agents, 0i64..600_000).prop_map(
+        |(q, slot, outcome, wait, agent, talk)| {
+            let agent = (outcome == Answered).then_some(agent);
+            // Waits in 5 s steps, so that many equal the threshold.
+            call(q, FROM + slot * 15_000, outcome, wait * 5_000, agent, talk)
+        },
+    )
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any set of calls, any range, any threshold: SQL agrees with the reference, and the
+    /// per-agent answered counts add up to the queue's answered count.
+    #[test]
+    fn sql_matches_the_reference(
+        calls in prop::collection::vec(arbitrary_call(), 0..40),
+        from_slot in 0i64..110,
+        len in 0i64..110,
+        sl_steps in 0u64..26,
+    ) {
+        let sl_ms = sl_steps * 5_000;
+        let (_dir, mut store) = temp_store();
+        store.import_document(&example()).unwrap();
+        store.insert_queue_calls(&calls).unwrap();
+        let (from, until) = (FROM + from_slot * 15_000, FROM + (from_slot + len) * 15_000);
+        let sql = store
+            .queue_stats(T, None, from, until, Duration::from_millis(sl_ms))
+            .unwrap();
+        prop_assert_eq!(&sql, &reference(&calls, &["q-ventas"], from, until, sl_ms));
+        for s in &sql {
+            let agents = store.queue_agent_stats(T, Some(&s.queue_id), from, until).unwrap();
+            prop_assert_eq!(agents.iter().map(|a| a.answered).sum::<u64>(), s.answered);
+        }
+    }
 }
