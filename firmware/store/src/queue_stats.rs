@@ -93,7 +93,7 @@ pub struct QueueStats {
     pub queue_id: String,
     /// The queue's current name, or for a deleted queue its name in its latest record.
     pub queue_name: Option<String>,
-    /// Every caller who entered the queue: the sum of the five counts below.
+    /// Every caller who entered the queue: the sum of the four counts below.
     pub offered: u64,
     pub answered: u64,
     pub abandoned: u64,
@@ -128,7 +128,7 @@ pub struct AgentQueueStats {
 const COLUMNS: &str = "tenant_id, queue_id, queue_name, caller, call_id, entered_utc, left_utc,
     outcome, agent, wait_ms, talk_start_utc";
 
-/// Shared by the statistics queries: the configured queues of the tenant (so a queue with no
+/// The queues `queue_stats` reports: the configured queues of the tenant (so a queue with no
 /// calls still gets a row of zeros) plus every queue with calls in the range (so a deleted
 /// queue's calls are not hidden), or only the asked queue. ?1 tenant, ?2 queue or NULL,
 /// ?3 from, ?4 until.
