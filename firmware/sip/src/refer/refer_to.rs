@@ -4,6 +4,7 @@ use super::escape::escape_header_value;
 use super::{ReferError, Replaces};
 use crate::header::lex::is_token;
 use crate::header::{NameAddr, Params};
+use crate::message::Method;
 use crate::uri::{unescape, Scheme, Uri};
 
 /// Longest Refer-To (or Referred-By) value accepted. Real ones are under 300 bytes.
@@ -20,6 +21,8 @@ pub struct ReferTo {
     /// The dialog an attended transfer replaces.
     pub replaces: Option<Replaces>,
     /// Other embedded headers (e.g. `Require: replaces`), names as written, values %-decoded.
+    /// Peer-controlled: never copy them into the new INVITE wholesale (a Route or Call-ID here
+    /// would steer or forge the request); pick the ones that are understood.
     pub embedded: Vec<(String, String)>,
     /// Header parameters after the `>`.
     pub params: Params,
@@ -96,6 +99,17 @@ impl ReferTo {
         Ok(())
     }
 
+    /// The method the target is to be sent (`;method=` URI parameter, RFC 3515 §2.4.2),
+    /// INVITE when absent. A transfer is only an INVITE; anything else (a Refer-To asking the
+    /// box to send BYE or a second REFER) should be refused with 403 or 501.
+    pub fn method(&self) -> Method {
+        self.uri
+            .params
+            .value("method")
+            .map(|m| Method::from_token(&unescape(m).to_ascii_uppercase()))
+            .unwrap_or(Method::Invite)
+    }
+
     pub fn is_attended(&self) -> bool {
         self.replaces.is_some()
     }
@@ -163,5 +177,39 @@ fn parse_target(value: &str) -> Result<NameAddr, ReferError> {
                 Err(err(e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_parameter() {
+        assert_eq!(
+            ReferTo::parse("<sip:202@pbx>").unwrap().method(),
+            Method::Invite
+        );
+        let t = ReferTo::parse("<sip:202@pbx;method=bye>").unwrap();
+        assert_eq!(t.method(), Method::Bye);
+        let t =
+            ReferTo::parse("<sip:202@pbx;method=INVITE?Replaces=a%3Bto-tag%3D1%3Bfrom-tag%3D2>")
+                .unwrap();
+        assert_eq!(t.method(), Method::Invite);
+        assert!(t.is_attended());
+    }
+
+    #[test]
+    fn size_limit() {
+        let long = format!("<sip:{}@pbx>", "2".repeat(MAX_REFER_TO));
+        assert_eq!(
+            ReferTo::parse(&long),
+            Err(ReferError::TooLong {
+                header: "Refer-To",
+                len: long.len(),
+                max: MAX_REFER_TO
+            })
+        );
     }
 }
