@@ -1,1 +1,34 @@
-//! Queues (SPEC §5): a sans-IO machine per queue deciding who rings when.
+//! Queues (SPEC §5, issue 5): a sans-IO machine per queue deciding who rings when.
+//!
+//! The call code holds one [`Queue`] per configured queue. It reports callers arriving and
+//! leaving, member phone states, ring-leg results and the end of connected calls, each with the
+//! current monotonic time; it drains [`QueueCommand`]s (ring, cancel, connect, music on hold,
+//! destinations) and calls [`Queue::handle_timeout`] at [`Queue::poll_timeout`]. Every option of
+//! the manual's "Colas" page is a field of [`QueueConfig`]; "show queue name in caller ID" and
+//! the destinations themselves are the call code's, the machine only says when.
+//!
+//! Choices (documented where a professional PBX would make them):
+//! - Callers are served in arrival order and in parallel: N free agents ring for the first N
+//!   idle callers (see `machine.rs`).
+//! - A ring step lasts its full time even if every leg was rejected early, so a phone that
+//!   rejects at once is retried at the step's pace, not in a loop.
+//! - A queue with no member reachable (none configured, or all offline) turns callers away with
+//!   [`UnansweredReason::NoMembers`], on arrival and while they wait.
+//! - Round robin starts after the member who answered the last call: that member comes last in
+//!   each round rather than never, so a queue with one free agent still answers.
+mod command;
+mod config;
+mod machine;
+mod run;
+mod stats;
+mod sticky;
+mod strategy;
+#[cfg(test)]
+mod tests;
+
+pub use command::{
+    CallEnd, CallerId, MemberState, QueueCommand, QueueError, RingResult, UnansweredReason,
+};
+pub use config::{Member, QueueConfig, QueueConfigError, Strategy};
+pub use machine::Queue;
+pub use stats::QueueStats;
