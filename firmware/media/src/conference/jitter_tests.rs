@@ -1,0 +1,100 @@
+use super::*;
+
+fn frame(p: Playout<'_>) -> Option<u8> {
+    match p {
+        Playout::Frame(v) => v.first().copied(),
+        _ => None,
+    }
+}
+
+#[test]
+fn primes_then_plays_in_order() {
+    let mut jb = JitterBuffer::default();
+    assert_eq!(jb.push(10, vec![10]), Arrival::Buffered);
+    assert_eq!(jb.pop(), Playout::Idle);
+    jb.push(11, vec![11]);
+    assert_eq!(frame(jb.pop()), Some(10));
+    jb.push(12, vec![12]);
+    assert_eq!(frame(jb.pop()), Some(11));
+    assert_eq!(frame(jb.pop()), Some(12));
+}
+
+#[test]
+fn a_lone_packet_plays_after_waiting() {
+    let mut jb = JitterBuffer::default();
+    jb.push(7, vec![7]);
+    assert_eq!(jb.pop(), Playout::Idle);
+    assert_eq!(frame(jb.pop()), Some(7));
+}
+
+#[test]
+fn reordered_packets_are_put_back_in_order() {
+    let mut jb = JitterBuffer::default();
+    jb.push(2, vec![2]);
+    jb.push(1, vec![1]);
+    jb.push(4, vec![4]);
+    jb.push(3, vec![3]);
+    let got: Vec<_> = (0..4).map(|_| frame(jb.pop())).collect();
+    assert_eq!(got, vec![Some(1), Some(2), Some(3), Some(4)]);
+}
+
+#[test]
+fn a_gap_is_reported_lost_with_the_following_packet() {
+    let mut jb = JitterBuffer::default();
+    jb.push(1, vec![1]);
+    jb.push(3, vec![3]);
+    assert_eq!(frame(jb.pop()), Some(1));
+    assert_eq!(
+        jb.pop(),
+        Playout::Lost {
+            next: Some(&[3][..])
+        }
+    );
+    assert_eq!(frame(jb.pop()), Some(3));
+    // Packet 2 arriving now is too late.
+    assert_eq!(jb.push(2, vec![2]), Arrival::Late);
+}
+
+#[test]
+fn duplicates_and_wraparound() {
+    let mut jb = JitterBuffer::default();
+    jb.push(65535, vec![1]);
+    assert_eq!(jb.push(65535, vec![1]), Arrival::Duplicate);
+    jb.push(0, vec![2]);
+    assert_eq!(frame(jb.pop()), Some(1));
+    assert_eq!(frame(jb.pop()), Some(2));
+}
+
+#[test]
+fn underrun_conceals_a_few_frames_then_pauses() {
+    let mut jb = JitterBuffer::default();
+    jb.push(1, vec![1]);
+    jb.push(2, vec![2]);
+    jb.pop();
+    jb.pop();
+    for _ in 0..PAUSE_AFTER_MISSES {
+        assert_eq!(jb.pop(), Playout::Lost { next: None });
+    }
+    assert_eq!(jb.pop(), Playout::Idle);
+    assert_eq!(jb.pop(), Playout::Idle);
+    // A new talkspurt primes afresh whatever its sequence number.
+    jb.push(9, vec![9]);
+    jb.push(10, vec![10]);
+    assert_eq!(frame(jb.pop()), Some(9));
+}
+
+#[test]
+fn a_sequence_jump_is_a_new_stream_and_overflow_drops_the_oldest() {
+    let mut jb = JitterBuffer::default();
+    jb.push(1, vec![1]);
+    jb.push(2, vec![2]);
+    assert_eq!(jb.push(30_000, vec![3]), Arrival::NewStream);
+    jb.push(30_001, vec![4]);
+    assert_eq!(frame(jb.pop()), Some(3));
+    for s in 0..20u16 {
+        jb.push(30_002 + s, vec![5]);
+    }
+    assert!(jb.overflowed > 0);
+    assert!(jb.packets.len() <= CAPACITY);
+    assert_eq!(frame(jb.pop()), Some(5));
+}
