@@ -1,0 +1,158 @@
+//! One subscription: its dialog (RFC 6665 §4.1.2.3 / RFC 3261 §12) and the NOTIFYs sent in it.
+use super::body;
+use super::{DialogView, ExtensionKey, Notify, CONTENT_TYPE};
+use crate::ids::Ids;
+use sip::message::{HeaderName, Headers, Method, Request};
+use sip::transaction::{Peer, TransportKind};
+use sip::uri::Uri;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// The Subscription-State a NOTIFY carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubState {
+    Active,
+    /// `terminated;reason=...` (RFC 6665 §4.1.3: timeout, noresource, ...).
+    Terminated(&'static str),
+}
+
+/// A NOTIFY sent and not yet answered.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub branch: String,
+    pub since: Instant,
+}
+
+/// What one NOTIFY reports: the extension's calls, and those that just ended.
+pub struct Content<'a> {
+    pub current: &'a [DialogView],
+    pub ended: &'a [DialogView],
+    pub max_dialogs: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub account: String,
+    pub extension: ExtensionKey,
+    /// `sip:<extension>@<domain the phone used>`: the `entity` of every document.
+    pub entity: String,
+    pub call_id: String,
+    pub remote_tag: String,
+    pub local_tag: String,
+    /// Our identity in the dialog (the SUBSCRIBE's To, with our tag): the NOTIFY From.
+    pub local_header: String,
+    /// The subscriber's From (with its tag): the NOTIFY To.
+    pub remote_header: String,
+    pub remote_target: Uri,
+    pub route_set: Vec<String>,
+    pub peer: Peer,
+    /// Event header value to echo (with `id` when the subscriber used one).
+    pub event: String,
+    pub expires_at: Instant,
+    pub remote_cseq: u32,
+    pub local_cseq: u32,
+    /// Version of the next document (RFC 4235 §4.1.2: from 0, +1 per document, per subscription).
+    pub next_version: u32,
+    pub in_flight: Option<InFlight>,
+    /// The calls changed while a NOTIFY was in flight: send again once it completes.
+    pub dirty: bool,
+}
+
+impl Subscription {
+    /// Whether a NOTIFY may go now: nothing pending, or the pending one is older than `stale`
+    /// (its outcome was lost; waiting longer would silence the dialog for good).
+    pub fn can_send(&self, now: Instant, stale: Duration) -> bool {
+        self.in_flight
+            .as_ref()
+            .is_none_or(|f| now.saturating_duration_since(f.since) >= stale)
+    }
+
+    /// Builds the next NOTIFY (CSeq + 1, version + 1). An active one is recorded as in flight;
+    /// the caller indexes `in_flight.branch`.
+    pub fn notify(
+        &mut self,
+        state: SubState,
+        content: Content<'_>,
+        now: Instant,
+        sip_addr: SocketAddr,
+        ids: &mut Ids,
+    ) -> Notify {
+        self.local_cseq = self.local_cseq.wrapping_add(1);
+        let version = self.next_version;
+        self.next_version = self.next_version.wrapping_add(1);
+        self.dirty = false;
+        let branch = ids.branch();
+        let mut headers = Headers::new();
+        headers.push(
+            HeaderName::Via,
+            format!(
+                "SIP/2.0/{} {};branch={branch};rport",
+                transport_token(self.peer.transport),
+                host_port(sip_addr)
+            ),
+        );
+        headers.push(HeaderName::MaxForwards, "70");
+        for route in &self.route_set {
+            headers.push(HeaderName::Route, route.clone());
+        }
+        headers.push(HeaderName::From, self.local_header.clone());
+        headers.push(HeaderName::To, self.remote_header.clone());
+        headers.push(HeaderName::CallId, self.call_id.clone());
+        headers.push(HeaderName::CSeq, format!("{} NOTIFY", self.local_cseq));
+        headers.push(
+            HeaderName::Contact,
+            format!("<sip:centralita@{}>", host_port(sip_addr)),
+        );
+        headers.push(HeaderName::Event, self.event.clone());
+        headers.push(
+            HeaderName::Other("Subscription-State".to_string()),
+            match state {
+                SubState::Active => format!("active;expires={}", self.remaining_secs(now)),
+                SubState::Terminated(reason) => format!("terminated;reason={reason}"),
+            },
+        );
+        headers.push(HeaderName::ContentType, CONTENT_TYPE);
+        self.in_flight = match state {
+            SubState::Active => Some(InFlight { branch, since: now }),
+            SubState::Terminated(_) => None,
+        };
+        let body = body::render(
+            version,
+            &self.entity,
+            content.current,
+            content.ended,
+            content.max_dialogs,
+        );
+        Notify {
+            request: Request {
+                method: Method::Notify,
+                uri: self.remote_target.clone(),
+                headers,
+                body: body.into_bytes(),
+            },
+            peer: self.peer,
+        }
+    }
+
+    /// Whole seconds left, rounded up so an active NOTIFY never says `expires=0`.
+    pub fn remaining_secs(&self, now: Instant) -> u64 {
+        let left = self.expires_at.saturating_duration_since(now);
+        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        secs.max(1)
+    }
+}
+
+fn transport_token(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Udp => "UDP",
+        TransportKind::Tcp => "TCP",
+        TransportKind::Tls => "TLS",
+    }
+}
+
+pub fn host_port(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    }
+}
