@@ -132,8 +132,10 @@ pub struct DialogView {
     /// The other party: the caller while ringing (desk phones show it and use it for pickup).
     /// Rendered as given; `None` leaves `<remote>` out.
     pub remote_identity: Option<Identity>,
-    /// The extension's SIP dialog identifiers, when known: phones that pick up with
-    /// `Replaces` build it from these (RFC 4235 §4.1.6.2).
+    /// The SIP dialog between the box and the watched phone, when known, seen from the phone
+    /// (RFC 4235 §4.1.6.2): `local_tag` is the phone's tag, `remote_tag` the box's. Phones that
+    /// pick up with `Replaces` build it from these; leave them `None` where that must not work
+    /// (the box's pickup feature codes do not need them).
     pub call_id: Option<String>,
     pub local_tag: Option<String>,
     pub remote_tag: Option<String>,

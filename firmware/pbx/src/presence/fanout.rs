@@ -1,6 +1,6 @@
 //! State changes fanned out to watchers, NOTIFY outcomes, and expiry.
 use super::dialog::SubState;
-use super::table::{SubId, Subscriptions};
+use super::table::{kept, SubId, Subscriptions};
 use super::{DialogState, DialogView, ExtensionKey, Notify};
 use crate::ids::Ids;
 use sip::message::Method;
@@ -9,7 +9,7 @@ use std::time::Instant;
 
 impl Subscriptions {
     /// `extension`'s calls are now `dialogs` (all of them, in the order to show; beyond
-    /// `max_dialogs` they are dropped). Every watcher gets a NOTIFY (deferred for a dialog whose
+    /// `max_dialogs`, and repeated ids, they are dropped). Every watcher gets a NOTIFY (deferred for a dialog whose
     /// previous NOTIFY is unanswered); calls that were listed and are gone are reported once as
     /// terminated. Unwatched extensions and unchanged lists cost nothing.
     pub fn set_state(
@@ -23,7 +23,7 @@ impl Subscriptions {
         let Some(watched) = self.watched.get_mut(extension) else {
             return Vec::new();
         };
-        let new: Vec<DialogView> = dialogs.iter().take(max).cloned().collect();
+        let new = kept(dialogs, max);
         let ended: Vec<DialogView> = watched
             .dialogs
             .iter()

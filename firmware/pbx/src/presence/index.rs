@@ -82,7 +82,7 @@ impl Subscriptions {
         self.dialogs
             .insert((sub.call_id.clone(), sub.remote_tag.clone()), id);
         if !self.watched.contains_key(&sub.extension) {
-            let dialogs = self.capped(lookup.dialogs(&sub.extension));
+            let dialogs = self.capped(&lookup.dialogs(&sub.extension));
             self.watched.insert(
                 sub.extension.clone(),
                 Watched {

@@ -183,7 +183,7 @@ impl Subscriptions {
             // A fetch (RFC 6665 §4.4.3): one NOTIFY with the state, no subscription kept.
             let current = match self.watched.get(&sub.extension) {
                 Some(w) => w.dialogs.clone(),
-                None => self.capped(lookup.dialogs(&sub.extension)),
+                None => self.capped(&lookup.dialogs(&sub.extension)),
             };
             let content = Content {
                 current: &current,
@@ -282,11 +282,26 @@ impl Subscriptions {
         }
     }
 
-    /// At most `max_dialogs` calls are kept per extension (the rest would not be rendered).
-    pub(super) fn capped(&self, mut dialogs: Vec<DialogView>) -> Vec<DialogView> {
-        dialogs.truncate(self.config.max_dialogs);
-        dialogs
+    /// What is kept of a reported call list: see [`kept`].
+    pub(super) fn capped(&self, dialogs: &[DialogView]) -> Vec<DialogView> {
+        kept(dialogs, self.config.max_dialogs)
     }
+}
+
+/// The first `max` calls with distinct ids, in the order given: the rest would not be rendered
+/// (memory stays bounded), and a repeated id would make the document invalid (RFC 4235 §4.1.6:
+/// ids identify dialogs within it).
+pub(super) fn kept(dialogs: &[DialogView], max: usize) -> Vec<DialogView> {
+    let mut out: Vec<DialogView> = Vec::with_capacity(dialogs.len().min(max));
+    for d in dialogs {
+        if out.len() == max {
+            break;
+        }
+        if !out.iter().any(|o| o.id == d.id) {
+            out.push(d.clone());
+        }
+    }
+    out
 }
 
 /// `sip:<extension>@<the domain the phone addressed>`: phones match the entity against the URI

@@ -268,3 +268,35 @@ fn header_of<'a>(resp: &'a sip::message::Response, name: &str) -> &'a str {
         .map(|h| h.value.as_str())
         .unwrap_or("")
 }
+
+#[test]
+fn repeated_ids_are_listed_once() {
+    let mut f = fixture();
+    watching_202(&mut f);
+    let twice = [
+        ringing("d1"),
+        with_state(ringing("d1"), DialogState::Confirmed),
+    ];
+    let sent = f.set("202", &twice);
+    assert_eq!(
+        states(&sent[0]),
+        ["early"],
+        "the first report of an id wins"
+    );
+    f.subs.check_invariants();
+}
+
+#[test]
+fn a_deferred_watcher_sees_an_ended_call_as_gone() {
+    let mut f = fixture();
+    watching_202(&mut f);
+    let ring = f.set("202", &[ringing("d1")]);
+    let pending = f.send(&ring[0]);
+    assert!(f.set("202", &[]).is_empty(), "deferred: NOTIFY in flight");
+    let more = f
+        .subs
+        .handle_notify_response(&pending, 200, f.now, &mut f.ids)
+        .unwrap();
+    assert_eq!(more.len(), 1);
+    assert!(states(&more[0]).is_empty(), "full state: no dialog is idle");
+}
