@@ -2,14 +2,14 @@
 //! presence changes, hang-ups and timeouts: the same commands after every event, plus the
 //! invariants (no member rung for two callers, every caller ends connected, unanswered or
 //! abandoned exactly once, stats add up and match the model).
+use super::ledger::Ledger;
 use super::model::Model;
 use crate::queue::{self, *};
 use proptest::prelude::{Strategy, *};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
-enum Op {
+pub enum Op {
     Arrive(usize),
     Leave(usize),
     State(usize, MemberState),
@@ -18,10 +18,10 @@ enum Op {
     Advance(u64),
 }
 
-const USERS: [&str; 4] = ["a", "b", "c", "d"];
-const NUMBERS: [&str; 4] = ["600", "601", "602", ""];
+pub const USERS: [&str; 4] = ["a", "b", "c", "d"];
+pub const NUMBERS: [&str; 4] = ["600", "601", "602", ""];
 
-fn config() -> impl Strategy<Value = QueueConfig> {
+pub fn config() -> impl Strategy<Value = QueueConfig> {
     let strategy = prop_oneof![
         Just(queue::Strategy::RingAll),
         Just(queue::Strategy::Linear),
@@ -54,7 +54,7 @@ fn config() -> impl Strategy<Value = QueueConfig> {
         )
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub fn op() -> impl Strategy<Value = Op> {
     let state = prop_oneof![
         3 => Just(MemberState::Available),
         2 => Just(MemberState::InCall),
@@ -75,57 +75,6 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..8, end).prop_map(|(k, e)| Op::Finish(k, e)),
         3 => (0u64..15_000).prop_map(Op::Advance),
     ]
-}
-
-/// What the command stream says about each caller and each member, to check invariants.
-#[derive(Default)]
-struct Ledger {
-    ringing: HashMap<String, CallerId>,
-    ended: HashMap<CallerId, &'static str>,
-}
-
-impl Ledger {
-    fn unring(&mut self, caller: CallerId, user: &str) {
-        assert_eq!(
-            self.ringing.remove(user),
-            Some(caller),
-            "{user} was not ringing for {caller}"
-        );
-    }
-
-    fn end(&mut self, caller: CallerId, how: &'static str) {
-        assert!(
-            !self.ringing.values().any(|c| *c == caller),
-            "{caller} left with legs ringing"
-        );
-        let before = self.ended.insert(caller, how);
-        assert!(
-            before.is_none(),
-            "caller {caller} ended twice: {before:?} then {how}"
-        );
-    }
-
-    fn observe(&mut self, commands: &[QueueCommand]) {
-        for c in commands {
-            match c {
-                QueueCommand::Ring { caller, users, .. } => {
-                    for u in users {
-                        let other = self.ringing.insert(u.clone(), *caller);
-                        assert!(
-                            other.is_none(),
-                            "{u} rung for {caller} while ringing for {other:?}"
-                        );
-                    }
-                }
-                QueueCommand::StopRinging { caller, users } => {
-                    users.iter().for_each(|u| self.unring(*caller, u))
-                }
-                QueueCommand::Connect { caller, .. } => self.end(*caller, "connected"),
-                QueueCommand::Unanswered { caller, .. } => self.end(*caller, "unanswered"),
-                _ => {}
-            }
-        }
-    }
 }
 
 fn run(config: QueueConfig, ops: Vec<Op>) {
