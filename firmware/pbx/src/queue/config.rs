@@ -3,6 +3,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+/// The longest any queue time may be. Beyond a day a setting is a typo, and the bound keeps
+/// `Instant + duration` far from overflow (which would panic).
+pub const MAX_QUEUE_TIME: Duration = Duration::from_secs(24 * 3600);
+
 /// How members are chosen for each ring step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
@@ -89,6 +93,21 @@ impl QueueConfig {
                 queue: self.id.clone(),
             });
         }
+        let times = [
+            ("step", Some(self.step)),
+            ("max_wait", self.max_wait),
+            ("wrapup", Some(self.wrapup)),
+            ("service_level", Some(self.service_level)),
+        ];
+        for (field, value) in times {
+            if value.is_some_and(|v| v > MAX_QUEUE_TIME) {
+                return Err(QueueConfigError::TooLong {
+                    queue: self.id.clone(),
+                    field,
+                    max_secs: MAX_QUEUE_TIME.as_secs(),
+                });
+            }
+        }
         let mut seen = HashSet::new();
         for (index, m) in self.members.iter().enumerate() {
             if m.user.is_empty() {
@@ -113,6 +132,12 @@ impl QueueConfig {
 pub enum QueueConfigError {
     #[error("queue {queue}: the ring time per step must be more than zero")]
     ZeroStep { queue: String },
+    #[error("queue {queue}: {field} is longer than {max_secs} s")]
+    TooLong {
+        queue: String,
+        field: &'static str,
+        max_secs: u64,
+    },
     #[error("queue {queue}: members[{index}] has no user")]
     EmptyUser { queue: String, index: usize },
     #[error("queue {queue}: user {user:?} is a member twice")]

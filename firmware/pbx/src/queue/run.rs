@@ -67,26 +67,16 @@ impl Queue {
     ) -> Result<(), QueueConfigError> {
         config.validate()?;
         let kept: HashSet<&str> = config.members.iter().map(|m| m.user.as_str()).collect();
+        // In the old configured order (the members map holds exactly those users), so the
+        // StopRinging commands come out in a stable order.
         let removed: Vec<String> = self
-            .members
-            .keys()
-            .filter(|u| !kept.contains(u.as_str()))
-            .cloned()
-            .collect();
-        // Members in configured order so the StopRinging commands come out in a stable order.
-        let mut removed_in_order: Vec<String> = self
             .config
             .members
             .iter()
-            .filter(|m| removed.contains(&m.user))
+            .filter(|m| !kept.contains(m.user.as_str()))
             .map(|m| m.user.clone())
             .collect();
-        removed_in_order.extend(
-            removed
-                .into_iter()
-                .filter(|u| !self.config.members.iter().any(|m| &m.user == u)),
-        );
-        for user in &removed_in_order {
+        for user in &removed {
             self.stop_ringing_user(user);
             self.members.remove(user);
             self.sticky.forget_user(user);

@@ -305,6 +305,14 @@ fn bad_configurations_are_refused() {
         Queue::new(empty),
         Err(QueueConfigError::EmptyUser { index: 3, .. })
     ));
+    let long = with(Strategy::Linear, |c| c.max_wait = Some(secs(u64::MAX)));
+    assert!(matches!(
+        Queue::new(long),
+        Err(QueueConfigError::TooLong {
+            field: "max_wait",
+            ..
+        })
+    ));
     let mut h = Harness::new(abc(Strategy::Linear));
     let now = h.now;
     assert!(h.queue.reconfigure(twice, now).is_err());
