@@ -23,6 +23,7 @@
 //! a call of an extension changed (new leg ringing, answered, hung up) =>
 //!     send presence.set_state(&ExtensionKey { tenant_id, extension }, &views, now, &mut ids)
 //! extension deleted => send presence.remove_extension(&key, now, &mut ids)
+//!     and, for its account as a watcher, send presence.remove_account(&username, now, &mut ids)
 //! poll_timeout: include presence.poll_timeout(); handle_timeout: send presence.handle_timeout(now, &mut ids)
 //! ```
 //!

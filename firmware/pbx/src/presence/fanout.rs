@@ -71,6 +71,23 @@ impl Subscriptions {
         self.terminate_all(watchers, "noresource", now, ids)
     }
 
+    /// The subscribing account is gone (deleted, or moved to another tenant): what it watched
+    /// is no longer its to see, so its subscriptions end with `terminated;reason=rejected`
+    /// (RFC 6665 §4.1.3) instead of lingering until they expire.
+    pub fn remove_account(
+        &mut self,
+        account_username: &str,
+        now: Instant,
+        ids: &mut Ids,
+    ) -> Vec<Notify> {
+        let theirs = self
+            .by_account
+            .get(account_username)
+            .cloned()
+            .unwrap_or_default();
+        self.terminate_all(theirs, "rejected", now, ids)
+    }
+
     /// A response to a NOTIFY this table sent. `None`: the transaction is not ours (pass it on).
     /// `Some(notifies)`: handled; `notifies` holds a deferred NOTIFY to send now, if any.
     /// RFC 6665 §4.2.2 / RFC 5057 §5.1: responses saying the dialog is gone remove it.

@@ -300,3 +300,20 @@ fn a_deferred_watcher_sees_an_ended_call_as_gone() {
     assert_eq!(more.len(), 1);
     assert!(states(&more[0]).is_empty(), "full state: no dialog is idle");
 }
+
+#[test]
+fn deleted_watcher_account_ends_its_subscriptions() {
+    let mut f = fixture();
+    watching_202(&mut f);
+    let other = f.handle_as("ext1203", &subscribe("c2", None, 1, &[]));
+    f.deliver(&other.notify[0]);
+    let ended = f.subs.remove_account(ACCOUNT, f.now, &mut f.ids);
+    assert_eq!(ended.len(), 1);
+    assert_eq!(
+        header(&ended[0].request, "Subscription-State"),
+        "terminated;reason=rejected"
+    );
+    assert_eq!(f.subs.len(), 1, "the other watcher stays");
+    assert!(f.subs.remove_account(ACCOUNT, f.now, &mut f.ids).is_empty());
+    f.subs.check_invariants();
+}
