@@ -59,6 +59,9 @@ pub struct ParticipantStats {
     pub overflowed: u64,
     /// Frames concealed (lost, or late beyond the buffer).
     pub concealed: u64,
+    /// Ticks whose 20 ms were only partly there (the rest played as silence): the end of a
+    /// talkspurt, or short packets arriving late.
+    pub short_frames: u64,
     /// Payloads the decoder refused (concealed instead).
     pub undecodable: u64,
     /// Packets sent to the participant.

@@ -1,8 +1,8 @@
 //! A small fixed-depth jitter buffer per participant, ordered by RTP sequence number.
 //!
-//! The mixer ticks every 20 ms and asks each participant for one packet. Playout starts once
-//! [`PRIME_DEPTH`] packets are buffered (or one has waited that many ticks), which keeps about
-//! one packet in hand: enough to fix a swapped pair and absorb LAN jitter while adding only
+//! The mixer ticks every 20 ms and asks each participant for 20 ms of audio. Playout starts
+//! once [`PRIME_MS`] of packets are buffered (or one has waited [`PRIME_TICKS`] ticks), which
+//! keeps about one 20 ms packet in hand: enough to fix a swapped pair and absorb LAN jitter while adding only
 //! 20-40 ms of delay, which matters in a conference where everyone hears everyone. A missing
 //! packet is reported as lost (the decoder conceals it); a packet arriving after its turn is
 //! dropped. After a few empty ticks in a row the stream counts as paused (silence suppression,
@@ -13,8 +13,12 @@
 
 use std::collections::VecDeque;
 
-/// Packets (or ticks waited) before playout starts.
-const PRIME_DEPTH: usize = 2;
+/// Audio buffered before playout starts.
+const PRIME_MS: usize = 40;
+/// Ticks a lone packet waits before it plays anyway.
+const PRIME_TICKS: u32 = 2;
+/// Packets buffered before playout starts when their duration is unknown (20 ms assumed).
+const DEFAULT_PRIME_PACKETS: usize = PRIME_MS / 20;
 /// Most packets held; beyond it the oldest go, so a burst cannot build up lasting delay.
 const CAPACITY: usize = 8;
 /// A sequence jump larger than this (either way) is a new stream, not loss or reordering.
@@ -45,7 +49,7 @@ pub(crate) enum Arrival {
     NewStream,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct JitterBuffer {
     /// Sequence number to play next; `None` while priming or paused.
     next: Option<u16>,
@@ -53,8 +57,22 @@ pub(crate) struct JitterBuffer {
     packets: VecDeque<(u16, Vec<u8>)>,
     /// Ticks that found nothing to play (while playing) or waited (while priming).
     misses: u32,
+    /// Packets buffered before playout starts (from the packet duration).
+    prime_packets: usize,
     /// Packets dropped because the buffer was over capacity.
     pub(crate) overflowed: u64,
+}
+
+impl Default for JitterBuffer {
+    fn default() -> Self {
+        JitterBuffer {
+            next: None,
+            packets: VecDeque::new(),
+            misses: 0,
+            prime_packets: DEFAULT_PRIME_PACKETS,
+            overflowed: 0,
+        }
+    }
 }
 
 /// Signed distance from `from` to `to` in sequence space (RFC 3550 §A.1 wrap-around).
@@ -68,6 +86,12 @@ impl JitterBuffer {
         self.next = None;
         self.packets.clear();
         self.misses = 0;
+    }
+
+    /// The duration of the peer's packets, when the caller can tell (from the payload
+    /// size): 10 ms packets need four in hand, not two, for the same cushion.
+    pub(crate) fn set_packet_ms(&mut self, ms: usize) {
+        self.prime_packets = PRIME_MS.div_ceil(ms.max(1)).clamp(1, CAPACITY / 2);
     }
 
     pub(crate) fn push(&mut self, seq: u16, payload: Vec<u8>) -> Arrival {
@@ -105,7 +129,7 @@ impl JitterBuffer {
                 self.next = self.packets.front().map(|p| p.0);
             }
         }
-        if self.next.is_none() && self.packets.len() >= PRIME_DEPTH {
+        if self.next.is_none() && self.packets.len() >= self.prime_packets {
             self.start();
         }
         arrival
@@ -116,13 +140,26 @@ impl JitterBuffer {
         self.misses = 0;
     }
 
+    /// The next packet only if it is already here; nothing is concealed or skipped. For the
+    /// second and later packets of one tick (a peer sending 10 ms packets), whose absence
+    /// only means they have not arrived yet.
+    pub(crate) fn pop_ready(&mut self) -> Option<Vec<u8>> {
+        let next = self.next?;
+        if self.packets.front().map(|p| p.0) != Some(next) {
+            return None;
+        }
+        self.next = Some(next.wrapping_add(1));
+        self.misses = 0;
+        self.packets.pop_front().map(|p| p.1)
+    }
+
     /// The packet for this tick.
     pub(crate) fn pop(&mut self) -> Playout<'_> {
         if self.next.is_none() && !self.packets.is_empty() {
             // A lone packet (the start of a talkspurt, or a peer sending slowly) plays once it
             // has waited as long as a full prime would have.
             self.misses += 1;
-            if self.misses as usize >= PRIME_DEPTH {
+            if self.misses >= PRIME_TICKS {
                 self.start();
             }
         }

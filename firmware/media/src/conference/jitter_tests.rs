@@ -98,3 +98,31 @@ fn a_sequence_jump_is_a_new_stream_and_overflow_drops_the_oldest() {
     assert!(jb.packets.len() <= CAPACITY);
     assert_eq!(frame(jb.pop()), Some(5));
 }
+
+#[test]
+fn pop_ready_takes_only_what_is_there() {
+    let mut jb = JitterBuffer::default();
+    assert_eq!(jb.pop_ready(), None);
+    jb.push(1, vec![1]);
+    jb.push(3, vec![3]);
+    assert_eq!(frame(jb.pop()), Some(1));
+    // Packet 2 is missing: pop_ready neither conceals nor skips it...
+    assert_eq!(jb.pop_ready(), None);
+    jb.push(2, vec![2]);
+    assert_eq!(jb.pop_ready(), Some(vec![2]));
+    assert_eq!(jb.pop_ready(), Some(vec![3]));
+}
+
+#[test]
+fn short_packets_prime_deeper() {
+    let mut jb = JitterBuffer::default();
+    jb.set_packet_ms(10);
+    for seq in 0..3 {
+        jb.push(seq, vec![seq as u8]);
+    }
+    assert_eq!(jb.next, None, "three 10 ms packets are not 40 ms yet");
+    jb.push(3, vec![3]);
+    assert_eq!(frame(jb.pop()), Some(0));
+    jb.set_packet_ms(60);
+    assert_eq!(jb.prime_packets, 1);
+}

@@ -97,6 +97,9 @@ impl Participant {
             self.jitter.reset();
         }
         self.inbound_ssrc = Some(ssrc);
+        if let Some(ms) = waveform_packet_ms(self.codec, payload.len()) {
+            self.jitter.set_packet_ms(ms);
+        }
         match self.jitter.push(seq, payload.to_vec()) {
             Arrival::Late => self.stats.late += 1,
             Arrival::Duplicate => self.stats.duplicates += 1,
@@ -123,12 +126,22 @@ impl Participant {
             self.loudness *= LOUDNESS_DECAY;
             return;
         }
-        for _ in 0..MAX_DECODES_PER_TICK {
+        for attempt in 0..MAX_DECODES_PER_TICK {
             if self.pending.len() >= frame_len {
                 break;
             }
             self.decoded.clear();
-            let result = match self.jitter.pop() {
+            let playout = if attempt == 0 {
+                self.jitter.pop()
+            } else {
+                // Short packets: take the next one if it is here, but a packet not here yet
+                // is not lost (it is due within this tick's 20 ms).
+                match self.jitter.pop_ready() {
+                    Some(payload) => Playout::Frame(payload),
+                    None => break,
+                }
+            };
+            let result = match playout {
                 Playout::Idle => break,
                 Playout::Frame(payload) => self.decoder.decode(&payload, &mut self.decoded),
                 Playout::Lost { next } => {
@@ -153,6 +166,9 @@ impl Participant {
         if self.pending.is_empty() {
             self.loudness *= LOUDNESS_DECAY;
             return;
+        }
+        if self.pending.len() < frame_len {
+            self.stats.short_frames += 1;
         }
         let take = frame_len.min(self.pending.len());
         self.frame.extend(self.pending.drain(..take));
@@ -193,6 +209,16 @@ impl Participant {
                 None
             }
         }
+    }
+}
+
+/// Duration of a G.711 or G.722 payload: both carry 8 bytes per millisecond (64 kbit/s).
+/// Opus packets carry their duration in the TOC byte; they are 20 ms in practice (the box
+/// asks for ptime 20) and are left to the default.
+fn waveform_packet_ms(codec: CodecKind, len: usize) -> Option<usize> {
+    match codec {
+        CodecKind::Pcmu | CodecKind::Pcma | CodecKind::G722 => Some((len / 8).max(1)),
+        CodecKind::Opus => None,
     }
 }
 

@@ -18,6 +18,8 @@ pub(super) struct Phone {
     /// What the phone says, at the codec rate, looped; empty means it sends nothing.
     source: Vec<i16>,
     pos: usize,
+    /// Packet duration it sends (the room always sends 20 ms).
+    ptime_ms: usize,
     /// Everything heard, decoded at the codec rate.
     pub heard: Vec<i16>,
     pub packets_heard: usize,
@@ -42,6 +44,7 @@ impl Phone {
             ),
             source,
             pos: 0,
+            ptime_ms: 20,
             heard: Vec::new(),
             packets_heard: 0,
             last_seq: None,
@@ -50,12 +53,30 @@ impl Phone {
         }
     }
 
-    /// The next 20 ms packet of its signal, or `None` for a phone that says nothing.
+    /// A G.711 phone sending 10 ms packets (two per tick).
+    pub fn with_10ms_packets(mut self) -> Phone {
+        self.ptime_ms = 10;
+        self.tx = RtpSender::new(
+            0x5000 + self.id.0 as u32,
+            self.payload_type,
+            self.codec.frame_ticks() / 2,
+        );
+        self
+    }
+
+    /// Its packets for the next 20 ms (none for a phone that says nothing).
+    pub fn next_packets(&mut self) -> Vec<Vec<u8>> {
+        (0..20 / self.ptime_ms)
+            .filter_map(|_| self.next_packet())
+            .collect()
+    }
+
+    /// The next packet of its signal, or `None` for a phone that says nothing.
     pub fn next_packet(&mut self) -> Option<Vec<u8>> {
         if self.source.is_empty() {
             return None;
         }
-        let n = self.codec.frame_samples();
+        let n = self.codec.frame_samples() * self.ptime_ms / 20;
         let frame: Vec<i16> = (0..n)
             .map(|i| self.source[(self.pos + i) % self.source.len()])
             .collect();

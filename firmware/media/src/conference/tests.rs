@@ -63,7 +63,7 @@ impl Sim {
     fn run(&mut self, ms: u64) {
         for _ in 0..ms / 20 {
             for (i, phone) in self.phones.iter_mut().enumerate() {
-                if let Some(packet) = phone.next_packet() {
+                for packet in phone.next_packets() {
                     for p in (self.network)(i, self.ticks, packet) {
                         self.room.push_rtp(phone.id, &p, self.now).unwrap();
                     }
@@ -402,4 +402,45 @@ fn join_errors_are_typed() {
         room.push_rtp(ParticipantId(1000), &[0x80; 20], now),
         Err(ConferenceError::UnknownParticipant { .. })
     ));
+}
+
+#[test]
+fn a_phone_sending_10_ms_packets_is_heard_whole() {
+    let mut phones = three_phones([CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722]);
+    phones[0] = Phone::new(1, CodecKind::Pcmu, tone(440.0, CodecKind::Pcmu)).with_10ms_packets();
+    let mut sim = Sim::new(phones);
+    // Every other tick, the second 10 ms packet comes just after the tick.
+    let (mut this_tick, mut nth, mut held) = (u64::MAX, 0, None);
+    sim.network = Box::new(move |phone, tick, packet| {
+        if phone != 0 {
+            return vec![packet];
+        }
+        nth = if tick == this_tick { nth + 1 } else { 0 };
+        this_tick = tick;
+        let mut out: Vec<Vec<u8>> = if nth == 0 {
+            held.take().into_iter().collect()
+        } else {
+            Vec::new()
+        };
+        if tick % 2 == 1 && nth == 1 {
+            held = Some(packet);
+        } else {
+            out.push(packet);
+        }
+        out
+    });
+    sim.run(1600);
+    let stats = sim.room.stats(sim.phones[0].id).unwrap();
+    assert_eq!(
+        (stats.late, stats.concealed, stats.short_frames),
+        (0, 0, 0),
+        "{stats:?}"
+    );
+    assert_hears(
+        "G.722",
+        sim.phones[2].tail(600),
+        16_000,
+        &[440.0, 660.0],
+        &[880.0],
+    );
 }
