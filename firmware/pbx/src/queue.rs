@@ -31,6 +31,7 @@
 mod command;
 mod config;
 mod machine;
+mod outcome;
 mod run;
 mod stats;
 mod sticky;
@@ -43,4 +44,5 @@ pub use command::{
 };
 pub use config::{Member, QueueConfig, QueueConfigError, Strategy, MAX_QUEUE_TIME};
 pub use machine::Queue;
+pub use outcome::{CallerOutcome, Outcome};
 pub use stats::QueueStats;

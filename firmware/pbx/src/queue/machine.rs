@@ -10,6 +10,7 @@ use super::command::{
     CallEnd, CallerId, MemberState, QueueCommand, QueueError, RingResult, UnansweredReason,
 };
 use super::config::{QueueConfig, QueueConfigError};
+use super::outcome::{CallerOutcome, Outcome};
 use super::stats::QueueStats;
 use super::sticky::StickyAgents;
 use super::strategy::Cursor;
@@ -67,6 +68,7 @@ pub struct Queue {
     pub(super) sticky: StickyAgents,
     pub(super) last_answerer: Option<String>,
     pub(super) commands: VecDeque<QueueCommand>,
+    pub(super) outcomes: VecDeque<CallerOutcome>,
     pub(super) stats: QueueStats,
 }
 
@@ -86,6 +88,7 @@ impl Queue {
             sticky: StickyAgents::default(),
             last_answerer: None,
             commands: VecDeque::new(),
+            outcomes: VecDeque::new(),
             stats: QueueStats::default(),
         })
     }
@@ -107,7 +110,7 @@ impl Queue {
         }
         self.stats.offered += 1;
         if !self.reachable() {
-            self.stats.no_members += 1;
+            self.turn_away(caller, number, Outcome::NoMembers);
             self.push(QueueCommand::Unanswered {
                 caller,
                 reason: UnansweredReason::NoMembers,
@@ -116,7 +119,7 @@ impl Queue {
         }
         let max = self.config.max_waiting as usize;
         if max > 0 && self.waiting.len() >= max {
-            self.stats.full += 1;
+            self.turn_away(caller, number, Outcome::Full);
             self.push(QueueCommand::Unanswered {
                 caller,
                 reason: UnansweredReason::Full,
@@ -153,8 +156,7 @@ impl Queue {
     /// The caller hung up. While waiting that is an abandon; once connected it ends the call.
     pub fn caller_left(&mut self, caller: CallerId, now: Instant) -> Result<(), QueueError> {
         if let Some(index) = self.waiting_index(caller) {
-            self.leave(index, now);
-            self.stats.abandoned += 1;
+            self.leave(index, now, Outcome::Abandoned, None);
             self.dispatch(now);
             return Ok(());
         }
@@ -202,18 +204,11 @@ impl Queue {
         };
         w.ringing.remove(pos);
         if result == RingResult::Answered {
-            let wait = now.saturating_duration_since(w.arrived);
-            let number = w.number.clone();
-            self.leave(index, now);
+            let number = self.leave(index, now, Outcome::Answered, Some(user));
             self.push(QueueCommand::Connect {
                 caller,
                 user: user.to_string(),
             });
-            self.stats.answered += 1;
-            self.stats.answered_wait_total += wait;
-            if wait <= self.config.service_level {
-                self.stats.answered_within_sl += 1;
-            }
             self.connected.insert(caller, user.to_string());
             if let Some(m) = self.members.get_mut(user) {
                 m.serving.push(caller);
@@ -295,9 +290,15 @@ impl Queue {
             .any(|m| m.state != MemberState::Offline)
     }
 
-    /// Takes a caller out of the waiting line: cancels its ring legs and its music, and counts
-    /// its wait. The caller of this function counts the outcome.
-    pub(super) fn leave(&mut self, index: usize, now: Instant) -> Duration {
+    /// Takes a caller out of the waiting line: cancels its ring legs and its music, and records
+    /// its outcome. Returns the caller's number.
+    pub(super) fn leave(
+        &mut self,
+        index: usize,
+        now: Instant,
+        outcome: Outcome,
+        agent: Option<&str>,
+    ) -> String {
         let w = self.waiting.remove(index);
         if !w.ringing.is_empty() {
             self.push(QueueCommand::StopRinging {
@@ -308,9 +309,24 @@ impl Queue {
         if w.moh {
             self.push(QueueCommand::StopMoh { caller: w.id });
         }
-        let wait = now.saturating_duration_since(w.arrived);
-        self.stats.max_wait = self.stats.max_wait.max(wait);
-        wait
+        self.record(CallerOutcome {
+            caller: w.id,
+            number: w.number.clone(),
+            outcome,
+            agent: agent.map(str::to_string),
+            wait: now.saturating_duration_since(w.arrived),
+        });
+        w.number
+    }
+
+    fn turn_away(&mut self, caller: CallerId, number: &str, outcome: Outcome) {
+        self.record(CallerOutcome {
+            caller,
+            number: number.to_string(),
+            outcome,
+            agent: None,
+            wait: Duration::ZERO,
+        });
     }
 
     /// Cancels every ring leg of `user` (offline, or removed from the queue).

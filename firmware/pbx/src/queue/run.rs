@@ -3,6 +3,7 @@
 use super::command::{MemberState, QueueCommand, UnansweredReason};
 use super::config::{QueueConfig, QueueConfigError};
 use super::machine::{MemberRt, Queue};
+use super::outcome::Outcome;
 use super::strategy::{choose, Cursor};
 use std::collections::HashSet;
 use std::time::Instant;
@@ -26,8 +27,7 @@ impl Queue {
         while index < self.waiting.len() {
             if self.waiting[index].deadline.is_some_and(|d| d <= now) {
                 let caller = self.waiting[index].id;
-                self.leave(index, now);
-                self.stats.timed_out += 1;
+                self.leave(index, now, Outcome::TimedOut, None);
                 self.push(QueueCommand::Unanswered {
                     caller,
                     reason: UnansweredReason::MaxWait,
@@ -121,8 +121,7 @@ impl Queue {
         if !self.reachable() {
             while !self.waiting.is_empty() {
                 let caller = self.waiting[0].id;
-                self.leave(0, now);
-                self.stats.no_members += 1;
+                self.leave(0, now, Outcome::NoMembers, None);
                 self.push(QueueCommand::Unanswered {
                     caller,
                     reason: UnansweredReason::NoMembers,

@@ -1,6 +1,6 @@
 //! What the command stream says about each caller and each member, so property tests can
 //! check the invariants whatever the machine decides.
-use crate::queue::{CallerId, QueueCommand};
+use crate::queue::{CallerId, CallerOutcome, Outcome, QueueCommand};
 use std::collections::HashMap;
 
 /// What the command stream says about each caller and each member, to check invariants.
@@ -10,6 +10,8 @@ pub struct Ledger {
     pub ended: HashMap<CallerId, &'static str>,
     /// Connected calls not yet finished: (caller, member).
     pub connected: Vec<(CallerId, String)>,
+    /// The outcome records, by caller.
+    pub outcomes: HashMap<CallerId, Outcome>,
 }
 
 impl Ledger {
@@ -66,5 +68,28 @@ impl Ledger {
             self.ringing.iter().map(|(u, c)| (*c, u.clone())).collect();
         pairs.sort();
         pairs
+    }
+}
+
+impl Ledger {
+    /// One outcome per caller, an agent exactly on answers.
+    pub fn outcome(&mut self, o: CallerOutcome) {
+        assert_eq!(o.agent.is_some(), o.outcome == Outcome::Answered, "{o:?}");
+        let before = self.outcomes.insert(o.caller, o.outcome);
+        assert!(before.is_none(), "two outcomes for {o:?}: {before:?}");
+    }
+
+    /// The outcome records agree with what the commands said of each caller.
+    pub fn check_outcomes(&self) {
+        assert_eq!(self.outcomes.len(), self.ended.len());
+        for (caller, how) in &self.ended {
+            let want = match self.outcomes.get(caller) {
+                Some(Outcome::Answered) => "connected",
+                Some(Outcome::Abandoned) => "abandoned",
+                Some(_) => "unanswered",
+                None => "no outcome",
+            };
+            assert_eq!(*how, want, "caller {caller}");
+        }
     }
 }

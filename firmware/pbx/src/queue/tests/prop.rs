@@ -90,6 +90,9 @@ fn run(config: QueueConfig, ops: Vec<Op>) {
         let want = std::mem::take(&mut model.out);
         assert_eq!(got, want, "after {what}");
         ledger.observe(&got);
+        while let Some(o) = queue.poll_outcome() {
+            ledger.outcome(o);
+        }
         assert!(queue.stats().adds_up(), "{:?}", queue.stats());
         assert_eq!(queue.waiting_callers(), model.waiting(), "after {what}");
         assert_eq!(
@@ -192,6 +195,7 @@ fn run(config: QueueConfig, ops: Vec<Op>) {
             model.turned_away
         )
     );
+    ledger.check_outcomes();
     let count = |how| ledger.ended.values().filter(|h| **h == how).count() as u64;
     assert_eq!(count("connected"), s.answered);
     assert_eq!(count("abandoned"), s.abandoned);

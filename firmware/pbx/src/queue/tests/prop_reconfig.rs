@@ -119,6 +119,7 @@ fn run(base: QueueConfig, ops: Vec<ROp>) {
         ledger.ringing
     );
     assert_eq!(ledger.ended.len() as u64, next_id - 1, "a caller was lost");
+    ledger.check_outcomes();
     let s = queue.stats();
     assert!(
         s.adds_up() && s.waiting == 0 && s.offered == next_id - 1,
@@ -129,6 +130,9 @@ fn run(base: QueueConfig, ops: Vec<ROp>) {
 fn check(queue: &mut Queue, ledger: &mut Ledger) {
     let commands: Vec<_> = std::iter::from_fn(|| queue.poll_command()).collect();
     ledger.observe(&commands);
+    while let Some(o) = queue.poll_outcome() {
+        ledger.outcome(o);
+    }
     assert!(queue.stats().adds_up(), "{:?}", queue.stats());
     for user in ledger.ringing.keys() {
         let member = queue.config().members.iter().any(|m| &m.user == user);

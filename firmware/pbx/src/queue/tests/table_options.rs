@@ -341,6 +341,21 @@ fn stats_by_hand() {
     h.apply(&Step::Advance(20_000));
     h.apply(&Step::State("b", Available));
     h.apply(&Step::Result(5, "b", Answered)); // answered after 20 s: outside SL
+    let outcomes: Vec<_> = std::iter::from_fn(|| h.queue.poll_outcome())
+        .map(|o| (o.caller, o.outcome, o.agent, o.wait.as_secs()))
+        .collect();
+    let a = Some("a".to_string());
+    let b = Some("b".to_string());
+    assert_eq!(
+        outcomes,
+        vec![
+            (3, Outcome::Full, None, 0),
+            (1, Outcome::Answered, a, 5),
+            (2, Outcome::Abandoned, None, 20),
+            (4, Outcome::TimedOut, None, 60),
+            (5, Outcome::Answered, b, 20),
+        ]
+    );
     let s = h.queue.stats();
     assert_eq!(
         (
