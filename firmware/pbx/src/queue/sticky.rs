@@ -40,3 +40,26 @@ impl StickyAgents {
         self.by_number.retain(|_, (u, _)| u != user);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_oldest_goes_first_and_anonymous_is_not_remembered() {
+        let mut s = StickyAgents::default();
+        s.remember("", "a");
+        assert_eq!(s.agent_for(""), None);
+        for i in 0..CAP {
+            s.remember(&i.to_string(), "a");
+        }
+        s.remember("0", "b"); // refreshed: now the newest
+        s.remember("new", "c");
+        assert_eq!(s.by_number.len(), CAP);
+        assert_eq!(s.agent_for("0"), Some("b"));
+        assert_eq!(s.agent_for("1"), None);
+        assert_eq!(s.agent_for("new"), Some("c"));
+        s.forget_user("b");
+        assert_eq!(s.agent_for("0"), None);
+    }
+}
