@@ -1,15 +1,22 @@
-//! A small fixed-depth jitter buffer per participant, ordered by RTP sequence number.
+//! A small jitter buffer per participant, ordered by RTP sequence number.
 //!
 //! The mixer ticks every 20 ms and asks each participant for 20 ms of audio. Playout starts
 //! once [`PRIME_MS`] of packets are buffered (or one has waited [`PRIME_TICKS`] ticks), which
-//! keeps about one 20 ms packet in hand: enough to fix a swapped pair and absorb LAN jitter while adding only
-//! 20-40 ms of delay, which matters in a conference where everyone hears everyone. A missing
-//! packet is reported as lost (the decoder conceals it); a packet arriving after its turn is
-//! dropped. After a few empty ticks in a row the stream counts as paused (silence suppression,
-//! hold, a dead phone) and costs nothing until packets come again, when it primes afresh.
+//! keeps about one 20 ms packet in hand: enough to fix a swapped pair and absorb LAN jitter
+//! while adding only 20-40 ms of delay, which matters in a conference where everyone hears
+//! everyone.
 //!
-//! Timestamps are not used: every codec here sends one 20 ms frame per packet in practice, and
-//! a talker resuming after a pause re-primes anyway.
+//! * A packet missing while later ones are here is lost: the decoder conceals it.
+//! * A packet missing with nothing else here is late (a jitter spike, or a short pause of a
+//!   peer with silence suppression, whose sequence numbers go on without a gap): its tick is
+//!   concealed but the buffer still waits for it, so when it comes it plays, one tick later.
+//!   The delay this adds drains again: while more than the primed depth stays buffered for
+//!   [`DRAIN_AFTER_TICKS`], one packet is dropped.
+//! * After a few empty ticks in a row the stream counts as paused (silence suppression, hold,
+//!   a dead phone) and costs nothing until packets come again, when it primes afresh.
+//!
+//! Timestamps are not used: every codec here sends fixed-duration packets in practice, and a
+//! talker resuming after a long pause re-primes anyway.
 
 use std::collections::VecDeque;
 
@@ -25,6 +32,8 @@ const CAPACITY: usize = 8;
 const MAX_JUMP: i16 = 100;
 /// Empty ticks in a row after which the stream counts as paused.
 const PAUSE_AFTER_MISSES: u32 = 3;
+/// Ticks with a packet more than usual in hand before one is dropped to cut delay.
+const DRAIN_AFTER_TICKS: u32 = 50;
 
 /// What the mixer plays for one tick.
 #[derive(Debug, PartialEq, Eq)]
@@ -59,7 +68,9 @@ pub(crate) struct JitterBuffer {
     misses: u32,
     /// Packets buffered before playout starts (from the packet duration).
     prime_packets: usize,
-    /// Packets dropped because the buffer was over capacity.
+    /// Ticks in a row that left more in hand than a steady stream does.
+    excess_ticks: u32,
+    /// Packets dropped to keep the delay down (buffer full, or a standing excess).
     pub(crate) overflowed: u64,
 }
 
@@ -70,6 +81,7 @@ impl Default for JitterBuffer {
             packets: VecDeque::new(),
             misses: 0,
             prime_packets: DEFAULT_PRIME_PACKETS,
+            excess_ticks: 0,
             overflowed: 0,
         }
     }
@@ -86,6 +98,7 @@ impl JitterBuffer {
         self.next = None;
         self.packets.clear();
         self.misses = 0;
+        self.excess_ticks = 0;
     }
 
     /// The duration of the peer's packets, when the caller can tell (from the payload
@@ -170,7 +183,9 @@ impl JitterBuffer {
             Some(seq) if seq == next => {
                 self.next = Some(next.wrapping_add(1));
                 self.misses = 0;
-                match self.packets.pop_front() {
+                let played = self.packets.pop_front();
+                self.drain();
+                match played {
                     Some((_, payload)) => Playout::Frame(payload),
                     None => Playout::Idle,
                 }
@@ -191,10 +206,29 @@ impl JitterBuffer {
                     self.reset();
                     Playout::Idle
                 } else {
-                    self.next = Some(next.wrapping_add(1));
+                    // Not known lost yet: conceal this tick, keep waiting for the packet.
                     Playout::Lost { next: None }
                 }
             }
+        }
+    }
+}
+
+impl JitterBuffer {
+    /// Drops one packet once more than usual has stayed in hand for a while (after a late
+    /// packet the buffer keeps the extra delay otherwise). Right after a tick's first packet
+    /// plays, a steady stream leaves `prime_packets - 1` in hand.
+    fn drain(&mut self) {
+        if self.packets.len() < self.prime_packets {
+            self.excess_ticks = 0;
+            return;
+        }
+        self.excess_ticks += 1;
+        if self.excess_ticks >= DRAIN_AFTER_TICKS {
+            self.excess_ticks = 0;
+            self.packets.pop_front();
+            self.overflowed += 1;
+            self.next = self.packets.front().map(|p| p.0);
         }
     }
 }

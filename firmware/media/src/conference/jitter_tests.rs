@@ -126,3 +126,33 @@ fn short_packets_prime_deeper() {
     jb.set_packet_ms(60);
     assert_eq!(jb.prime_packets, 1);
 }
+
+#[test]
+fn a_late_packet_after_an_underrun_still_plays_and_the_delay_drains() {
+    let mut jb = JitterBuffer::default();
+    jb.push(1, vec![1]);
+    jb.push(2, vec![2]);
+    assert_eq!(frame(jb.pop()), Some(1));
+    assert_eq!(frame(jb.pop()), Some(2));
+    assert_eq!(jb.pop(), Playout::Lost { next: None });
+    // Packet 3 was only late: it plays, and so does everything after it.
+    let mut seq = 3u16;
+    jb.push(seq, vec![3]);
+    // From now on one packet arrives per tick, so two packets stay in hand (one too many).
+    jb.push(seq + 1, vec![4]);
+    let mut played = Vec::new();
+    for _ in 0..60 {
+        seq += 1;
+        jb.push(seq + 1, vec![(seq + 1) as u8]);
+        played.push(frame(jb.pop()).unwrap());
+    }
+    assert_eq!(played[0], 3);
+    // The extra packet of delay was dropped once, after DRAIN_AFTER_TICKS.
+    let skips = played
+        .windows(2)
+        .filter(|w| w[1] != w[0].wrapping_add(1))
+        .count();
+    assert_eq!(skips, 1);
+    assert_eq!(jb.overflowed, 1);
+    assert_eq!(jb.packets.len(), 1);
+}

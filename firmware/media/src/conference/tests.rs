@@ -444,3 +444,40 @@ fn a_phone_sending_10_ms_packets_is_heard_whole() {
         &[880.0],
     );
 }
+
+#[test]
+fn a_jitter_spike_is_concealed_and_the_delayed_packets_still_play() {
+    let mut sim = Sim::new(three_phones([
+        CodecKind::Pcmu,
+        CodecKind::Pcmu,
+        CodecKind::Pcmu,
+    ]));
+    // Phone 0's packets of ticks 20-22 are stuck for 60 ms and arrive with tick 23's.
+    let mut stuck = Vec::new();
+    sim.network = Box::new(move |phone, tick, packet| {
+        if phone != 0 {
+            return vec![packet];
+        }
+        stuck.push(packet);
+        if (20..23).contains(&tick) {
+            Vec::new()
+        } else {
+            std::mem::take(&mut stuck)
+        }
+    });
+    sim.run(1000);
+    let stats = sim.room.stats(sim.phones[0].id).unwrap();
+    assert_eq!(stats.late, 0, "{stats:?}");
+    assert!((1..=3).contains(&stats.concealed), "{stats:?}");
+    // The extra delay drains once (one packet dropped after a second at most).
+    sim.run(1200);
+    let stats = sim.room.stats(sim.phones[0].id).unwrap();
+    assert!(stats.overflowed <= 3, "{stats:?}");
+    assert_hears(
+        "listener",
+        sim.phones[1].tail(500),
+        8000,
+        &[440.0, 880.0],
+        &[660.0],
+    );
+}
