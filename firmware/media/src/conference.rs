@@ -32,9 +32,13 @@ mod rtp_out;
 #[cfg(test)]
 mod bench_tests;
 #[cfg(test)]
+mod network_tests;
+#[cfg(test)]
 mod phone;
 #[cfg(test)]
 mod robustness_tests;
+#[cfg(test)]
+mod sim;
 #[cfg(test)]
 mod tests;
 

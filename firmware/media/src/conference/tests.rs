@@ -1,118 +1,13 @@
-//! Scenario tests of the room in virtual time: simulated phones exchange RTP with it
-//! tick by tick, and what each one decoded is analysed afterwards.
+//! Scenario tests of the mix: who hears whom, at what level, cues, mute, speaker
+//! selection, limiting, the clock.
 
 use super::phone::Phone;
+use super::sim::*;
 use super::*;
 use crate::codec::CodecKind;
 use crate::dsp::analyse::goertzel_power;
 use crate::dsp::tone::sine;
 use std::time::Instant;
-
-/// Level of each talker's tone, and the Goertzel power a tone at that level reads.
-const TALK_DBFS: f32 = -20.0;
-fn expected_power(dbfs: f32) -> f32 {
-    // A sine of amplitude A (full scale 1.0) reads A² / 2.
-    let a = 10f32.powf(dbfs / 20.0);
-    a * a / 2.0
-}
-
-fn tone(freq: f32, codec: CodecKind) -> Vec<i16> {
-    // One second loops seamlessly for every frequency used here (whole cycles).
-    sine(
-        freq,
-        TALK_DBFS,
-        codec.sample_rate(),
-        codec.sample_rate() as usize,
-    )
-}
-
-fn db(power: f32, reference: f32) -> f32 {
-    10.0 * (power.max(1e-20) / reference).log10()
-}
-
-/// What happens to a phone's packet on its way to the room.
-type Network = Box<dyn FnMut(usize, u64, Vec<u8>) -> Vec<Vec<u8>>>;
-
-struct Sim {
-    room: Room,
-    phones: Vec<Phone>,
-    now: Instant,
-    ticks: u64,
-    network: Network,
-}
-
-impl Sim {
-    fn new(phones: Vec<Phone>) -> Sim {
-        let now = Instant::now();
-        let mut room = Room::new(16_000).unwrap();
-        for p in &phones {
-            room.join(p.id, p.codec, p.payload_type, p.room_ssrc, now)
-                .unwrap();
-        }
-        Sim {
-            room,
-            phones,
-            now,
-            ticks: 0,
-            network: Box::new(|_, _, p| vec![p]),
-        }
-    }
-
-    /// Runs `ms` of virtual time: each phone sends its packet, the room ticks when due, the
-    /// phones hear what it sent.
-    fn run(&mut self, ms: u64) {
-        for _ in 0..ms / 20 {
-            for (i, phone) in self.phones.iter_mut().enumerate() {
-                for packet in phone.next_packets() {
-                    for p in (self.network)(i, self.ticks, packet) {
-                        self.room.push_rtp(phone.id, &p, self.now).unwrap();
-                    }
-                }
-            }
-            let due = self.room.poll_timeout().unwrap();
-            assert!(due <= self.now, "the room is due every 20 ms");
-            self.room.tick(self.now);
-            while let Some((to, packet)) = self.room.poll_packet() {
-                let phone = self.phones.iter_mut().find(|p| p.id == to).unwrap();
-                phone.hear(&packet);
-            }
-            self.now += TICK;
-            self.ticks += 1;
-        }
-    }
-
-    fn leave(&mut self, index: usize) -> Phone {
-        let phone = self.phones.remove(index);
-        self.room.leave(phone.id, self.now);
-        phone
-    }
-}
-
-/// Checks `heard` carries each of `present` at the talk level and none of `absent`.
-fn assert_hears(who: &str, heard: &[i16], rate: u32, present: &[f32], absent: &[f32]) {
-    let reference = expected_power(TALK_DBFS);
-    for &f in present {
-        let level = db(goertzel_power(heard, rate, f), reference);
-        assert!(
-            level.abs() < 1.5,
-            "{who} should hear {f} Hz at the talk level, got {level:+.1} dB"
-        );
-    }
-    for &f in absent {
-        let level = db(goertzel_power(heard, rate, f), reference);
-        assert!(
-            level < -30.0,
-            "{who} should not hear {f} Hz, got {level:+.1} dB"
-        );
-    }
-}
-
-fn three_phones(codecs: [CodecKind; 3]) -> Vec<Phone> {
-    let freqs = [440.0, 660.0, 880.0];
-    (0..3)
-        .map(|i| Phone::new(i as u64 + 1, codecs[i], tone(freqs[i], codecs[i])))
-        .collect()
-}
 
 #[test]
 fn each_hears_the_two_others_and_not_themselves_in_mixed_codecs() {
@@ -252,47 +147,6 @@ fn a_participant_who_leaves_stops_being_heard() {
 }
 
 #[test]
-fn loss_and_reordering_are_concealed_and_fixed() {
-    let mut sim = Sim::new(three_phones([
-        CodecKind::Pcmu,
-        CodecKind::Opus,
-        CodecKind::G722,
-    ]));
-    // Phone 0 loses one packet in ten; phone 1's packets arrive in swapped pairs.
-    let mut held: Option<Vec<u8>> = None;
-    sim.network = Box::new(move |phone, tick, packet| match phone {
-        0 if tick % 10 == 7 => vec![],
-        1 => match held.take() {
-            Some(earlier) => vec![packet, earlier],
-            None => {
-                held = Some(packet);
-                vec![]
-            }
-        },
-        _ => vec![packet],
-    });
-    sim.run(2000);
-    let s0 = sim.room.stats(sim.phones[0].id).unwrap();
-    let s1 = sim.room.stats(sim.phones[1].id).unwrap();
-    assert!(s0.concealed >= 9, "{s0:?}");
-    assert_eq!(
-        s1.late, 0,
-        "a swapped pair is reordered, not dropped: {s1:?}"
-    );
-    assert!(s1.concealed <= 2, "{s1:?}");
-    // The listener still hears both, the lossy one a little lower at most.
-    let heard = sim.phones[2].tail(1000);
-    let reference = expected_power(TALK_DBFS);
-    let lossy = db(goertzel_power(heard, 16_000, 440.0), reference);
-    let swapped = db(goertzel_power(heard, 16_000, 660.0), reference);
-    assert!(
-        (-3.0..1.5).contains(&lossy),
-        "lossy talker at {lossy:+.1} dB"
-    );
-    assert!(swapped.abs() < 1.5, "reordered talker at {swapped:+.1} dB");
-}
-
-#[test]
 fn a_muted_participant_is_not_heard_until_unmuted() {
     let mut sim = Sim::new(three_phones([
         CodecKind::Pcmu,
@@ -402,82 +256,4 @@ fn join_errors_are_typed() {
         room.push_rtp(ParticipantId(1000), &[0x80; 20], now),
         Err(ConferenceError::UnknownParticipant { .. })
     ));
-}
-
-#[test]
-fn a_phone_sending_10_ms_packets_is_heard_whole() {
-    let mut phones = three_phones([CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722]);
-    phones[0] = Phone::new(1, CodecKind::Pcmu, tone(440.0, CodecKind::Pcmu)).with_10ms_packets();
-    let mut sim = Sim::new(phones);
-    // Every other tick, the second 10 ms packet comes just after the tick.
-    let (mut this_tick, mut nth, mut held) = (u64::MAX, 0, None);
-    sim.network = Box::new(move |phone, tick, packet| {
-        if phone != 0 {
-            return vec![packet];
-        }
-        nth = if tick == this_tick { nth + 1 } else { 0 };
-        this_tick = tick;
-        let mut out: Vec<Vec<u8>> = if nth == 0 {
-            held.take().into_iter().collect()
-        } else {
-            Vec::new()
-        };
-        if tick % 2 == 1 && nth == 1 {
-            held = Some(packet);
-        } else {
-            out.push(packet);
-        }
-        out
-    });
-    sim.run(1600);
-    let stats = sim.room.stats(sim.phones[0].id).unwrap();
-    assert_eq!(
-        (stats.late, stats.concealed, stats.short_frames),
-        (0, 0, 0),
-        "{stats:?}"
-    );
-    assert_hears(
-        "G.722",
-        sim.phones[2].tail(600),
-        16_000,
-        &[440.0, 660.0],
-        &[880.0],
-    );
-}
-
-#[test]
-fn a_jitter_spike_is_concealed_and_the_delayed_packets_still_play() {
-    let mut sim = Sim::new(three_phones([
-        CodecKind::Pcmu,
-        CodecKind::Pcmu,
-        CodecKind::Pcmu,
-    ]));
-    // Phone 0's packets of ticks 20-22 are stuck for 60 ms and arrive with tick 23's.
-    let mut stuck = Vec::new();
-    sim.network = Box::new(move |phone, tick, packet| {
-        if phone != 0 {
-            return vec![packet];
-        }
-        stuck.push(packet);
-        if (20..23).contains(&tick) {
-            Vec::new()
-        } else {
-            std::mem::take(&mut stuck)
-        }
-    });
-    sim.run(1000);
-    let stats = sim.room.stats(sim.phones[0].id).unwrap();
-    assert_eq!(stats.late, 0, "{stats:?}");
-    assert!((1..=3).contains(&stats.concealed), "{stats:?}");
-    // The extra delay drains once (one packet dropped after a second at most).
-    sim.run(1200);
-    let stats = sim.room.stats(sim.phones[0].id).unwrap();
-    assert!(stats.overflowed <= 3, "{stats:?}");
-    assert_hears(
-        "listener",
-        sim.phones[1].tail(500),
-        8000,
-        &[440.0, 880.0],
-        &[660.0],
-    );
 }
