@@ -72,6 +72,11 @@ impl Room {
         self.participants.is_empty()
     }
 
+    /// Who is in the room, in the order they joined.
+    pub fn participants(&self) -> impl Iterator<Item = ParticipantId> + '_ {
+        self.participants.iter().map(|p| p.id)
+    }
+
     pub fn contains(&self, id: ParticipantId) -> bool {
         self.index(id).is_some()
     }

@@ -257,3 +257,17 @@ fn join_errors_are_typed() {
         Err(ConferenceError::UnknownParticipant { .. })
     ));
 }
+
+#[test]
+fn a_room_can_move_to_another_thread_and_lists_its_participants() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Room>();
+    let sim = Sim::new(three_phones([
+        CodecKind::Pcmu,
+        CodecKind::Opus,
+        CodecKind::G722,
+    ]));
+    let ids: Vec<u64> = sim.room.participants().map(|p| p.0).collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+    assert_eq!(sim.room.mix_rate(), 16_000);
+}
