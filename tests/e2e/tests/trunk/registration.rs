@@ -438,8 +438,10 @@ fn public_address_from_rport_moves_the_registered_contact() -> Result<()> {
         "registrar (received/rport, then the public contact)",
         &outcome,
     );
+    // The scenario itself enforces the order (challenge, ok, public contact); SIPp runs its
+    // `<exec>` logging detached, so under load the log lines can land out of order.
     assert!(
-        text.trim_end().ends_with("REGISTER public contact"),
+        text.lines().any(|l| l.trim() == "REGISTER public contact"),
         "{text}"
     );
     let status = trunk::wait_status(&mut daemon, "the primary registered", |s| {
