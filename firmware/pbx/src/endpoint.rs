@@ -73,6 +73,7 @@ pub trait WallClock: Send {
 
 mod media_events;
 mod mwi_wiring;
+mod presence_wiring;
 
 pub struct Pbx {
     config: PbxConfig,
@@ -94,6 +95,8 @@ pub struct Pbx {
     mailboxes: crate::media_config::Mailboxes,
     /// Message-waiting subscriptions (RFC 3842).
     mwi: crate::mwi::Subscriptions,
+    /// Busy-lamp subscriptions (RFC 4235).
+    presence: crate::presence::Subscriptions,
     /// Monotonic origin for nonce timestamps.
     epoch: Instant,
     next_expire_sweep: Instant,
@@ -136,6 +139,9 @@ impl Pbx {
             effects: VecDeque::new(),
             mailboxes: Default::default(),
             mwi: crate::mwi::Subscriptions::new(crate::mwi::MwiConfig::new(sip_addr)),
+            presence: crate::presence::Subscriptions::new(crate::presence::PresenceConfig::new(
+                sip_addr,
+            )),
             epoch: now,
             next_expire_sweep: now + Duration::from_secs(1),
             malformed: 0,
@@ -262,6 +268,7 @@ impl Pbx {
         if !self.trunk_failures.is_empty() {
             self.drive_trunks(now);
         }
+        self.refresh_presence(now);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -274,8 +281,10 @@ impl Pbx {
             self.next_expire_sweep = now + Duration::from_secs(1);
         }
         self.mwi_expire(now);
+        self.presence_expire(now);
         self.drive_trunks(now);
         self.process_events(now);
+        self.refresh_presence(now);
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -284,6 +293,7 @@ impl Pbx {
             self.calls.next_deadline(),
             self.trunks.poll_timeout(),
             self.mwi.poll_timeout(),
+            self.presence.poll_timeout(),
             Some(self.next_expire_sweep),
         ]
         .into_iter()
@@ -334,7 +344,9 @@ impl Pbx {
                     source,
                 } => self.on_request(key, request, source, now),
                 TxEvent::Response { key, response } => {
-                    if self.mwi_response(&key, response.status, now) {
+                    if self.mwi_response(&key, response.status, now)
+                        || self.presence_response(&key, response.status, now)
+                    {
                         continue;
                     }
                     if self.trunks.handle_response(&key, &response, now) {
@@ -344,7 +356,7 @@ impl Pbx {
                     }
                 }
                 TxEvent::Timeout { key } => {
-                    if self.mwi_timeout(&key) {
+                    if self.mwi_timeout(&key) || self.presence.handle_notify_timeout(&key) {
                         continue;
                     }
                     if self.trunks.handle_timeout_of(&key, now) {
@@ -403,7 +415,9 @@ impl Pbx {
                 }
             }
             Method::Ack => self.with_calls(now, |calls, ctx| calls.on_ack(ctx, &req, source)),
-            Method::Subscribe if !in_dialog || self.mwi.has_dialog(&req) => {
+            Method::Subscribe
+                if !in_dialog || self.mwi.has_dialog(&req) || self.presence.has_dialog(&req) =>
+            {
                 self.on_subscribe(key, &req, source, now)
             }
             _ if in_dialog => {

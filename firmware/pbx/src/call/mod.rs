@@ -8,6 +8,7 @@ mod dialog;
 mod features;
 mod hold;
 mod leg;
+mod presence_view;
 mod recording;
 mod responses;
 pub mod sdp;
@@ -166,6 +167,10 @@ struct Call {
     apps_started: u64,
     /// Why the call ends once its last application hangs up (a failed leg after an IVR).
     end_cause: Option<String>,
+    /// The calling extension's SIP username (internal and outgoing calls), for presence.
+    caller_user: Option<String>,
+    /// The extension being rung or talking (SIP username), for presence.
+    callee_user: Option<String>,
 }
 
 #[derive(Default)]
@@ -182,6 +187,9 @@ pub struct Calls {
     by_media: HashMap<u64, u64>,
     /// Applications whose call ended while a recording was still being closed.
     orphans: HashMap<u64, app::Orphan>,
+    /// Extensions (SIP usernames) whose calls changed since the endpoint last looked: their
+    /// busy lamps may need a NOTIFY.
+    dirty_users: BTreeSet<String>,
 }
 
 impl Calls {
@@ -251,6 +259,7 @@ impl Calls {
         if let Some(m) = call.media {
             self.by_media.insert(m.id, id);
         }
+        self.dirty_users.extend(call.caller_user.iter().cloned());
         self.calls.insert(id, call);
         id
     }
@@ -382,6 +391,8 @@ impl Calls {
                 return;
             };
             call.state = CallState::Ended;
+            self.dirty_users.extend(call.caller_user.iter().cloned());
+            self.dirty_users.extend(call.callee_user.iter().cloned());
             if let Some(run) = call.app.take() {
                 if let Some(at) = run.deadline {
                     self.deadlines.remove(&(at, id));

@@ -217,6 +217,8 @@ impl Calls {
                 out.answer_ms = Some(ctx.unix_ms);
             }
             call.state = CallState::Answered;
+            self.dirty_users.extend(call.callee_user.iter().cloned());
+            self.dirty_users.extend(call.caller_user.iter().cloned());
             if let Some(at) = call.ring_deadline.take() {
                 self.deadlines.remove(&(at, id));
             }
@@ -281,6 +283,8 @@ impl Calls {
             out.answer_ms = Some(ctx.unix_ms);
         }
         call.state = CallState::Answered;
+        self.dirty_users.extend(call.callee_user.iter().cloned());
+        self.dirty_users.extend(call.caller_user.iter().cloned());
         call.answer_ms = Some(ctx.unix_ms);
         if let Some(at) = call.ring_deadline.take() {
             self.deadlines.remove(&(at, id));

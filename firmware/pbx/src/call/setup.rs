@@ -23,6 +23,8 @@ pub enum Origin {
 
 /// What the first leg of routing decided.
 struct Decision {
+    /// The calling extension's SIP username (None for calls from a trunk).
+    caller_user: Option<String>,
     caller: CallerIdentity,
     trunk: Option<String>,
     direction: Direction,
@@ -136,6 +138,7 @@ impl Calls {
         ctx.txn.send_response(&key, trying, ctx.now);
 
         let a_offered = !req.body.is_empty();
+        let caller_user = decision.caller_user.clone();
         let local_tag = ctx.ids.tag();
         let to_value = req.headers.get(&HeaderName::To).unwrap_or_default();
         let a = Leg {
@@ -201,6 +204,8 @@ impl Calls {
             held: false,
             apps_started: 0,
             end_cause: None,
+            caller_user,
+            callee_user: None,
         };
         let id = self.insert(call);
         self.ring(ctx, id, targets);
@@ -239,6 +244,10 @@ impl Calls {
         };
         call.on_busy = targets.on_busy;
         call.on_no_answer = targets.on_no_answer;
+        if let Some(old) = std::mem::replace(&mut call.callee_user, targets.callee) {
+            self.dirty_users.insert(old);
+        }
+        self.dirty_users.extend(call.callee_user.iter().cloned());
         call.fallback_owner = targets.fallback_owner;
         call.best_failure = None;
         if let Some(first) = targets.forks.first() {
@@ -393,6 +402,7 @@ fn decide(
                 _ => dialled,
             };
             Decision {
+                caller_user: Some(account.username.clone()),
                 source: account.extension.clone(),
                 trunk: None,
                 caller,
@@ -474,6 +484,7 @@ fn decide(
                 .provider_of(source_addr)
                 .and_then(|(t, i)| crate::trunk_peers::TrunkPeers::label(ctx.directory, t, i));
             Decision {
+                caller_user: None,
                 trunk,
                 caller: CallerIdentity {
                     tenant_id,

@@ -72,6 +72,8 @@ pub struct Targets {
     pub label: String,
     /// The box itself answers (IVR, voicemail, prompt): `forks` is empty.
     pub app: Option<Destination>,
+    /// The extension rung (SIP username), for busy-lamp presence.
+    pub callee: Option<String>,
 }
 
 impl Targets {
@@ -84,6 +86,7 @@ impl Targets {
             fallback_owner: None,
             label: String::new(),
             app: Some(dest),
+            callee: None,
         }
     }
 }
@@ -227,6 +230,7 @@ fn extension(
         on_no_answer: account.forward_no_answer.clone(),
         fallback_owner: Some(account.username.clone()),
         label: account.extension.clone(),
+        callee: Some(account.username.clone()),
     })
 }
 
@@ -327,6 +331,7 @@ pub(super) fn external_via(
     };
     Ok(Targets {
         app: None,
+        callee: None,
         forks: vec![ForkTarget {
             uri: Uri::sip(Some(number), domain, None),
             peer,

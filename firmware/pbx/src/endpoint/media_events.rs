@@ -10,6 +10,7 @@ impl Pbx {
     /// DTMF, end of a playback or recording, reported by the media side.
     pub fn handle_media_event(&mut self, event: MediaEvent, now: Instant) {
         self.with_calls(now, |calls, ctx| calls.on_media_event(ctx, event));
+        self.refresh_presence(now);
     }
 
     /// Something a call application decided that the daemon must carry out (store a voicemail

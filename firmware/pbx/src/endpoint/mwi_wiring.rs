@@ -91,6 +91,17 @@ impl Pbx {
                     return;
                 }
             };
+        // Busy-lamp subscriptions (Event: dialog) go to the presence table, the rest to MWI
+        // (which answers 489 for packages the box does not serve).
+        let package = req
+            .headers
+            .get(&sip::message::HeaderName::Event)
+            .and_then(|e| e.split(';').next())
+            .map(|e| e.trim().to_ascii_lowercase());
+        if package.as_deref() == Some(crate::presence::EVENT_PACKAGE) {
+            self.presence_subscribe(key, req, &account.username, source, now);
+            return;
+        }
         let lookup = Lookup {
             directory: &self.directory,
             mailboxes: &self.mailboxes,
