@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `*97` | the menu of the caller's own voicemail box (the first box that lists the user) |
 //! | `*98<box number>` | the menu of any box of the tenant (its PIN protects it) |
+//! | `*8` / `**<extension>` | group / directed call pickup (handled in `pickup`, before routing) |
 //! | `*77<n>` | record prompt `tel-<n>` (1-4 digits) from the phone, to use in IVRs and rules |
 use super::CallContext;
 use crate::directory::{Account, DialTarget};

@@ -8,6 +8,7 @@ mod dialog;
 mod features;
 mod hold;
 mod leg;
+mod pickup;
 mod presence_view;
 mod recording;
 mod responses;

@@ -58,6 +58,13 @@ impl Calls {
         source: Peer,
         origin: Origin,
     ) {
+        if let Origin::Extension(account) = &origin {
+            let dialled = req.uri.user_unescaped().unwrap_or_default();
+            if let Some(what) = super::pickup::pickup_code(ctx.directory, account, &dialled) {
+                let account = account.clone();
+                return self.pickup(ctx, key, req, source, &account, what);
+            }
+        }
         let decision = decide(ctx, &req, origin, source.addr);
         let reject_with = |ctx: &mut CallContext<'_>, status: u16, reason: &str, cause: &str| {
             let tag = ctx.ids.tag();
