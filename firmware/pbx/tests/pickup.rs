@@ -5,7 +5,7 @@ mod harness;
 
 use harness::phones::*;
 use harness::*;
-use sip::message::{Method, SipHeaders};
+use sip::message::Method;
 
 const C: &str = "10.0.0.12:5066";
 
