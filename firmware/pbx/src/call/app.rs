@@ -379,7 +379,7 @@ impl Calls {
     }
 
     /// The application is done with the caller: go to `dest` (another application, or ring it).
-    fn leave_app(&mut self, ctx: &mut CallContext<'_>, id: u64, dest: Destination) {
+    pub(super) fn leave_app(&mut self, ctx: &mut CallContext<'_>, id: u64, dest: Destination) {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };

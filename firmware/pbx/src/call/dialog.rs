@@ -106,6 +106,10 @@ impl Calls {
             self.in_app_request(ctx, id, &key, &req);
             return true;
         }
+        if req.method == Method::Refer {
+            self.on_refer(ctx, id, side, &key, &req);
+            return true;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return false;
         };

@@ -16,6 +16,7 @@ pub mod sdp;
 mod sdp_codecs;
 mod setup;
 pub mod targets;
+mod transfer;
 
 pub use app::{AppAction, AppEffect};
 pub use leg::{contact_value, host, host_port, via_value, Leg};
