@@ -89,3 +89,39 @@ fn busy_lamp_follows_a_call_ringing_answered_and_ended() -> Result<()> {
     );
     Ok(())
 }
+
+/// Packets each way in the transfer test, and how many must cross (loopback, a few may be
+/// dropped while the relay latches).
+const PACKETS: usize = 50;
+const MIN_RELAYED: usize = PACKETS - 3;
+
+#[test]
+fn callee_blind_transfers_the_caller_and_both_ends_hear_each_other() -> Result<()> {
+    let daemon = Daemon::start()?;
+    let dir = call::scratch()?;
+    // The scenario transfers to extension 12 (EXT12).
+    let mut agent = call::callee(&daemon, EXT11, "uas_transfer", &dir)?;
+    let mut target = call::callee(&daemon, EXT12, "uas_answer", &dir)?;
+    let mut caller = call::caller(&daemon, EXT10, EXT11.extension, "uac_call", &[], &dir)?;
+    let a = caller.media()?;
+    let b = agent.media()?;
+    let before = e2e::rtp::exchange(&caller.rtp, a.relay, &agent.rtp, b.relay, PACKETS)?;
+    assert!(before.a_received.from_peer >= MIN_RELAYED, "{before:?}");
+
+    // The agent transfers the caller to extension 12, which answers.
+    call::trigger(agent.sipp.local(), &b.call_id)?;
+    let c = target.media()?;
+    let after = e2e::rtp::exchange(&caller.rtp, a.relay, &target.rtp, c.relay, PACKETS)?;
+    call::trigger_hangup(caller.sipp.local(), &a.call_id)?;
+    let agent_outcome = agent.finish()?;
+    let caller_outcome = caller.finish()?;
+    let target_outcome = target.finish()?;
+    assert_sipp("agent (REFER, NOTIFY, BYE)", &agent_outcome);
+    assert_sipp("caller", &caller_outcome);
+    assert_sipp("transfer target", &target_outcome);
+    assert!(
+        after.a_received.from_peer >= MIN_RELAYED && after.b_received.from_peer >= MIN_RELAYED,
+        "caller and target hear each other after the transfer: {after:?}"
+    );
+    Ok(())
+}
