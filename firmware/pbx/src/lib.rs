@@ -25,6 +25,7 @@ pub mod presence;
 pub mod queue;
 pub mod registrar;
 pub mod routing;
+pub mod subscribe_request;
 pub mod trunk;
 pub mod trunk_peers;
 pub mod trunks;
