@@ -1,6 +1,7 @@
 //! Reading a SUBSCRIBE (RFC 6665) for the event packages the box serves (message-summary for
 //! MWI, dialog for busy lamps): the dialog parts a subscription keeps, every stored value
-//! size-capped, and the typed reasons to refuse the request before any package logic runs.
+//! size-capped, and the typed reasons to refuse the request before any package logic runs; and
+//! the NOTIFY both packages send in such a dialog.
 use sip::header::Contact;
 use sip::message::{HeaderName, Request, SipHeaders};
 use sip::uri::Uri;
@@ -173,4 +174,55 @@ fn accepts(req: &Request, content_type: &str) -> bool {
         return true;
     }
     listed.any(|v| v == content_type || v == "application/*" || v == "*/*")
+}
+
+/// The dialog state a NOTIFY is built from (either package's subscription).
+pub struct NotifyDialog<'a> {
+    pub peer: sip::transaction::Peer,
+    pub route_set: &'a [String],
+    /// Our identity in the dialog (From of the NOTIFY), the subscriber's (To).
+    pub local_header: &'a str,
+    pub remote_header: &'a str,
+    pub call_id: &'a str,
+    pub cseq: u32,
+    /// The Event value to echo (with the subscriber's `id`).
+    pub event: &'a str,
+    pub remote_target: &'a Uri,
+}
+
+/// A NOTIFY in a subscription dialog (RFC 6665 §4.2.2) with `Subscription-State: state` and
+/// `body` of `content_type`; returns it with its Via branch, which identifies its transaction.
+pub fn notify_request(
+    dialog: &NotifyDialog<'_>,
+    sip_addr: std::net::SocketAddr,
+    state: String,
+    content_type: &str,
+    body: Vec<u8>,
+    ids: &mut crate::ids::Ids,
+) -> (Request, String) {
+    let branch = ids.branch();
+    let mut headers = sip::message::Headers::new();
+    headers.push(
+        HeaderName::Via,
+        crate::call::via_with_branch(dialog.peer, sip_addr, &branch),
+    );
+    headers.push(HeaderName::MaxForwards, "70");
+    for route in dialog.route_set {
+        headers.push(HeaderName::Route, route.clone());
+    }
+    headers.push(HeaderName::From, dialog.local_header.to_string());
+    headers.push(HeaderName::To, dialog.remote_header.to_string());
+    headers.push(HeaderName::CallId, dialog.call_id.to_string());
+    headers.push(HeaderName::CSeq, format!("{} NOTIFY", dialog.cseq));
+    headers.push(HeaderName::Contact, crate::call::contact_value(sip_addr));
+    headers.push(HeaderName::Event, dialog.event.to_string());
+    headers.push(HeaderName::Other("Subscription-State".to_string()), state);
+    headers.push(HeaderName::ContentType, content_type.to_string());
+    let request = Request {
+        method: sip::message::Method::Notify,
+        uri: dialog.remote_target.clone(),
+        headers,
+        body,
+    };
+    (request, branch)
 }

@@ -64,11 +64,15 @@ pub fn transport_token(kind: TransportKind) -> &'static str {
 }
 
 pub fn via_value(peer: Peer, sip_addr: SocketAddr, ids: &mut Ids) -> String {
+    via_with_branch(peer, sip_addr, &ids.branch())
+}
+
+/// A Via for a request whose branch the caller keeps (to match the response to it).
+pub fn via_with_branch(peer: Peer, sip_addr: SocketAddr, branch: &str) -> String {
     format!(
-        "SIP/2.0/{} {};branch={};rport",
+        "SIP/2.0/{} {};branch={branch};rport",
         transport_token(peer.transport),
         host_port(sip_addr),
-        ids.branch()
     )
 }
 

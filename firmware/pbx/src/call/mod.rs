@@ -19,7 +19,7 @@ pub mod targets;
 mod transfer;
 
 pub use app::{AppAction, AppEffect};
-pub use leg::{contact_value, host, host_port, via_value, Leg};
+pub use leg::{contact_value, host, host_port, via_value, via_with_branch, Leg};
 pub use setup::Origin;
 
 use crate::cdr::{Cdr, Disposition};

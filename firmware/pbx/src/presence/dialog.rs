@@ -2,8 +2,7 @@
 use super::body;
 use super::{DialogView, ExtensionKey, Notify, CONTENT_TYPE};
 use crate::ids::Ids;
-use sip::message::{HeaderName, Headers, Method, Request};
-use sip::transaction::{Peer, TransportKind};
+use sip::transaction::Peer;
 use sip::uri::Uri;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -81,40 +80,9 @@ impl Subscription {
         let version = self.next_version;
         self.next_version = self.next_version.wrapping_add(1);
         self.dirty = false;
-        let branch = ids.branch();
-        let mut headers = Headers::new();
-        headers.push(
-            HeaderName::Via,
-            format!(
-                "SIP/2.0/{} {};branch={branch};rport",
-                transport_token(self.peer.transport),
-                host_port(sip_addr)
-            ),
-        );
-        headers.push(HeaderName::MaxForwards, "70");
-        for route in &self.route_set {
-            headers.push(HeaderName::Route, route.clone());
-        }
-        headers.push(HeaderName::From, self.local_header.clone());
-        headers.push(HeaderName::To, self.remote_header.clone());
-        headers.push(HeaderName::CallId, self.call_id.clone());
-        headers.push(HeaderName::CSeq, format!("{} NOTIFY", self.local_cseq));
-        headers.push(
-            HeaderName::Contact,
-            format!("<sip:centralita@{}>", host_port(sip_addr)),
-        );
-        headers.push(HeaderName::Event, self.event.clone());
-        headers.push(
-            HeaderName::Other("Subscription-State".to_string()),
-            match state {
-                SubState::Active => format!("active;expires={}", self.remaining_secs(now)),
-                SubState::Terminated(reason) => format!("terminated;reason={reason}"),
-            },
-        );
-        headers.push(HeaderName::ContentType, CONTENT_TYPE);
-        self.in_flight = match state {
-            SubState::Active => Some(InFlight { branch, since: now }),
-            SubState::Terminated(_) => None,
+        let state_value = match state {
+            SubState::Active => format!("active;expires={}", self.remaining_secs(now)),
+            SubState::Terminated(reason) => format!("terminated;reason={reason}"),
         };
         let body = body::render(
             version,
@@ -123,14 +91,34 @@ impl Subscription {
             content.ended,
             content.max_dialogs,
         );
+        let (request, branch) = crate::subscribe_request::notify_request(
+            &self.notify_dialog(),
+            sip_addr,
+            state_value,
+            CONTENT_TYPE,
+            body.into_bytes(),
+            ids,
+        );
+        self.in_flight = match state {
+            SubState::Active => Some(InFlight { branch, since: now }),
+            SubState::Terminated(_) => None,
+        };
         Notify {
-            request: Request {
-                method: Method::Notify,
-                uri: self.remote_target.clone(),
-                headers,
-                body: body.into_bytes(),
-            },
+            request,
             peer: self.peer,
+        }
+    }
+
+    fn notify_dialog(&self) -> crate::subscribe_request::NotifyDialog<'_> {
+        crate::subscribe_request::NotifyDialog {
+            peer: self.peer,
+            route_set: &self.route_set,
+            local_header: &self.local_header,
+            remote_header: &self.remote_header,
+            call_id: &self.call_id,
+            cseq: self.local_cseq,
+            event: &self.event,
+            remote_target: &self.remote_target,
         }
     }
 
@@ -139,20 +127,5 @@ impl Subscription {
         let left = self.expires_at.saturating_duration_since(now);
         let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
         secs.max(1)
-    }
-}
-
-fn transport_token(kind: TransportKind) -> &'static str {
-    match kind {
-        TransportKind::Udp => "UDP",
-        TransportKind::Tcp => "TCP",
-        TransportKind::Tls => "TLS",
-    }
-}
-
-pub fn host_port(addr: SocketAddr) -> String {
-    match addr {
-        SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
-        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
     }
 }

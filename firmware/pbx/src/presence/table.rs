@@ -1,6 +1,6 @@
 //! The subscription table and SUBSCRIBE handling (initial, refresh, unsubscribe, fetch).
 //! Fan-out and outcomes are in `fanout.rs`, index upkeep in `index.rs`.
-use super::dialog::{host_port, Content, SubState, Subscription};
+use super::dialog::{Content, SubState, Subscription};
 use super::request::{self, Parsed, SubscribeError};
 use super::{
     DialogView, ExtensionKey, PresenceConfig, SubscribeOutcome, WatchLookup, CONTENT_TYPE,
@@ -323,7 +323,7 @@ fn accepted(req: &Request, local_tag: &str, granted: u32, config: &PresenceConfi
     resp.headers.push(HeaderName::Expires, granted.to_string());
     resp.headers.push(
         HeaderName::Contact,
-        format!("<sip:centralita@{}>", host_port(config.sip_addr)),
+        crate::call::contact_value(config.sip_addr),
     );
     resp
 }
